@@ -1,0 +1,122 @@
+// One running VM as the host sees it: its process, its run state, the last log
+// lines (shown when it aborts) and the displays attached to it.
+import { parseMessage, fromVmSchema, type FromVm, type ToVm, type VmRunState } from '../../../protocol/vm-process';
+import type { VmConfig } from '../../../protocol/vm-config';
+import type { VmProcessChannel, VmProcessLauncher } from './channel';
+import { VM_PROCESS_PROTOCOL_VERSION } from '../../../protocol/vm-process';
+
+const LOG_LINES_KEPT = 40;
+
+export type DisplayListener = (message: FromVm) => void;
+
+export class VmSession {
+  state: VmRunState = 'starting';
+  problem: string | undefined;
+  readonly log: string[] = [];
+  private channel: VmProcessChannel | null = null;
+  private readonly displays = new Set<DisplayListener>();
+  /** Latest full-state messages, replayed to a display that attaches later. */
+  private lastMode: FromVm | null = null;
+  private lastText: FromVm | null = null;
+  private stopRequested = false;
+
+  constructor(
+    readonly config: VmConfig,
+    readonly folder: string,
+    private readonly onStateChange: (session: VmSession) => void,
+  ) {}
+
+  start(launch: VmProcessLauncher): void {
+    this.stopRequested = false;
+    this.problem = undefined;
+    this.setState('starting');
+    const ch = launch(this.config.id);
+    this.channel = ch;
+    ch.onStderr((line) => this.addLog(`[stderr] ${line}`));
+    ch.onMessage((raw) => this.receive(raw));
+    ch.onExit((code, signal) => this.exited(code, signal));
+    ch.send({ type: 'boot', protocol: VM_PROCESS_PROTOCOL_VERSION, vmDir: this.folder, config: this.config });
+  }
+
+  send(message: ToVm): void {
+    if (message.type === 'power-off') this.stopRequested = true;
+    this.channel?.send(message);
+  }
+
+  /** Hard kill (power off when the process does not answer, or tests). */
+  kill(): void {
+    this.channel?.kill();
+  }
+
+  get pid(): number | undefined {
+    return this.channel?.pid;
+  }
+
+  get alive(): boolean {
+    return this.channel !== null;
+  }
+
+  attachDisplay(listener: DisplayListener): () => void {
+    this.displays.add(listener);
+    if (this.lastMode) listener(this.lastMode);
+    if (this.lastText) listener(this.lastText);
+    this.channel?.send({ type: 'refresh' });
+    return () => this.displays.delete(listener);
+  }
+
+  private receive(raw: unknown): void {
+    const parsed = parseMessage(fromVmSchema, raw);
+    if (!parsed.ok) {
+      // A VM process speaking garbage is broken: say so, stop it, keep the app alive.
+      this.addLog(`host: ${parsed.error}`);
+      this.problem = `The VM process sent an invalid message (${parsed.error}).`;
+      this.channel?.kill();
+      return;
+    }
+    const m = parsed.value;
+    switch (m.type) {
+      case 'state':
+        if (m.reason) this.addLog(`state ${m.state}: ${m.reason}`);
+        if (m.state === 'stopped') this.stopRequested = true;
+        this.setState(m.state);
+        break;
+      case 'log':
+        this.addLog(`[${m.level}] ${m.source}: ${m.message}`);
+        break;
+      case 'fatal':
+        this.addLog(`fatal: ${m.message}`);
+        this.problem = m.message;
+        break;
+      case 'display-mode':
+        this.lastMode = m;
+        break;
+      case 'text-screen':
+        this.lastText = m;
+        break;
+    }
+    for (const d of this.displays) d(m);
+  }
+
+  private exited(code: number | null, signal: string | null): void {
+    this.channel = null;
+    if (this.stopRequested && this.problem === undefined && (code === 0 || signal === 'SIGKILL')) {
+      this.setState('stopped');
+      return;
+    }
+    const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+    this.addLog(`host: the VM process ${how}`);
+    this.problem ??= `The VM process ${how}.`;
+    this.setState('aborted');
+  }
+
+  private setState(state: VmRunState): void {
+    this.state = state;
+    this.onStateChange(this);
+    for (const d of this.displays) d({ type: 'state', state, reason: this.problem });
+  }
+
+  private addLog(line: string): void {
+    this.log.push(line);
+    if (this.log.length > LOG_LINES_KEPT) this.log.splice(0, this.log.length - LOG_LINES_KEPT);
+  }
+}
