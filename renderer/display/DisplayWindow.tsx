@@ -1,0 +1,190 @@
+// One VM's window: the guest screen on a canvas, keyboard and mouse capture,
+// machine controls, a status bar, and the serial console in xterm.js. The VGA text
+// screen is mirrored into an accessible, visually hidden region for screen readers
+// (and for end-to-end tests).
+import { useEffect, useRef, useState } from 'react';
+import type { DisplayConnection, HostClient } from '../api/host-client';
+import type { VmSummary } from '../../protocol/host-api';
+import type { VmRunState } from '../../protocol/vm-process';
+import { STATE_LABELS } from '../common/format';
+import { ScreenCanvas, type ScaleMode } from './ScreenCanvas';
+import { SerialConsole } from './SerialConsole';
+import { useKeyboardCapture } from './keyboard-capture';
+
+type Tab = 'screen' | 'serial';
+
+export function DisplayWindow({ client, vmId }: { client: HostClient; vmId: string }) {
+  const [vm, setVm] = useState<VmSummary | null>(null);
+  const [state, setState] = useState<VmRunState | 'inaccessible' | null>(null);
+  const [conn, setConn] = useState<DisplayConnection | null>(null);
+  const [closedReason, setClosedReason] = useState<string | null>(null);
+  const [text, setText] = useState('');
+  const [stats, setStats] = useState({ mips: 0, fps: 0 });
+  const [activity, setActivity] = useState<Record<string, number>>({});
+  const [tab, setTab] = useState<Tab>('screen');
+  const [scale, setScale] = useState<ScaleMode>('fit');
+  const [error, setError] = useState<string | null>(null);
+  const serialSink = useRef<(data: Uint8Array) => void>(() => {});
+  const frameSink = useRef<(m: { x: number; y: number; width: number; height: number; rgba: Uint8Array } | { mode: { width: number; height: number } }) => void>(() => {});
+  const screenRef = useRef<HTMLDivElement>(null);
+  const capture = useKeyboardCapture(screenRef, (m) => conn?.send(m));
+
+  useEffect(() => {
+    client.call('vm.get', { id: vmId }).then(
+      (v: VmSummary) => {
+        setVm(v);
+        setState(v.state);
+      },
+      (e) => setError(e.message),
+    );
+    return client.onEvent((e) => {
+      if (e.event === 'vm.changed' && e.vm.id === vmId) {
+        setVm(e.vm);
+        setState(e.vm.state);
+      }
+    });
+  }, [client, vmId]);
+
+  // (Re)attach whenever the VM (re)starts.
+  const alive = state === 'starting' || state === 'running' || state === 'paused';
+  useEffect(() => {
+    if (!alive) return;
+    const c = client.openDisplay(vmId);
+    setClosedReason(null);
+    c.onMessage((m) => {
+      switch (m.type) {
+        case 'frame':
+          frameSink.current(m);
+          break;
+        case 'display-mode':
+          frameSink.current({ mode: { width: m.width, height: m.height } });
+          break;
+        case 'text-screen':
+          setText(m.text);
+          break;
+        case 'serial-output':
+          serialSink.current(m.data);
+          break;
+        case 'stats':
+          setStats({ mips: m.mips, fps: m.fps });
+          break;
+        case 'activity':
+          setActivity((a) => ({ ...a, [m.device]: Date.now() }));
+          break;
+        case 'state':
+          setState(m.state);
+          break;
+        case 'error':
+          setError(m.error);
+          break;
+      }
+    });
+    c.onClose((reason) => setClosedReason(reason));
+    setConn(c);
+    return () => c.close();
+  }, [client, vmId, alive]);
+
+  const act = async (method: 'vm.pause' | 'vm.resume' | 'vm.reset' | 'vm.acpiShutdown' | 'vm.powerOff' | 'vm.start') => {
+    setError(null);
+    try {
+      await client.call(method, { id: vmId });
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  const screenshot = () => {
+    const canvas = screenRef.current?.querySelector('canvas');
+    if (!canvas) return;
+    canvas.toBlob((blob) => {
+      if (!blob) return;
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = `${vm?.config?.name ?? 'boxwood'}-${new Date().toISOString().replace(/[:.]/g, '-')}.png`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    }, 'image/png');
+  };
+
+  const name = vm?.config?.name ?? 'Virtual machine';
+  useEffect(() => {
+    document.title = `${name} — Boxwood`;
+  }, [name]);
+  const recent = (d: string) => (activity[d] ?? 0) > Date.now() - 300;
+
+  return (
+    <div className="display-window">
+      <nav className="menubar" aria-label="Machine">
+        <span className="vm-title">{name}</span>
+        {state === 'paused' ? <button onClick={() => act('vm.resume')}>Resume</button> : <button onClick={() => act('vm.pause')} disabled={state !== 'running'}>Pause</button>}
+        <button onClick={() => act('vm.reset')} disabled={!alive}>
+          Reset
+        </button>
+        <button onClick={() => act('vm.acpiShutdown')} disabled={state !== 'running'}>
+          ACPI Shutdown
+        </button>
+        <button onClick={() => act('vm.powerOff')} disabled={!alive}>
+          Power Off
+        </button>
+        {!alive && state !== 'inaccessible' && <button onClick={() => act('vm.start')}>Start</button>}
+        <select aria-label="Send key combination" value="" onChange={(e) => e.target.value && conn?.send({ type: 'key-combo', combo: e.target.value })} disabled={state !== 'running'}>
+          <option value="">Send keys…</option>
+          <option value="ctrl-alt-del">Ctrl+Alt+Del</option>
+          <option value="ctrl-alt-backspace">Ctrl+Alt+Backspace</option>
+          <option value="ctrl-alt-f1">Ctrl+Alt+F1</option>
+          <option value="ctrl-alt-f2">Ctrl+Alt+F2</option>
+        </select>
+        <select aria-label="Scaling" value={scale} onChange={(e) => setScale(e.target.value as ScaleMode)}>
+          <option value="1:1">Scale 1:1</option>
+          <option value="fit">Scale to fit</option>
+          <option value="integer">Integer scaling</option>
+        </select>
+        <button onClick={() => screenRef.current?.requestFullscreen?.()}>Fullscreen</button>
+        <button onClick={screenshot}>Screenshot</button>
+        <span className="tabs" role="tablist">
+          <button role="tab" aria-selected={tab === 'screen'} onClick={() => setTab('screen')}>
+            Screen
+          </button>
+          <button role="tab" aria-selected={tab === 'serial'} onClick={() => setTab('serial')}>
+            Serial console
+          </button>
+        </span>
+      </nav>
+      {error && (
+        <div className="error-banner" role="alert">
+          {error}
+        </div>
+      )}
+      {state === 'aborted' && (
+        <div className="error-banner" role="alert">
+          The machine aborted: {vm?.problem ?? 'its process stopped unexpectedly'}. Start it again when you are ready.
+        </div>
+      )}
+      <div className="display-body" hidden={tab !== 'screen'}>
+        <div ref={screenRef} className={`screen ${capture.captured ? 'captured' : ''}`} tabIndex={0} aria-label="Guest screen. Click to capture the keyboard; press Right Ctrl to release." onClick={capture.capture}>
+          <ScreenCanvas scale={scale} sink={frameSink} onMouse={(m) => capture.captured && conn?.send(m)} pointerLocked={capture.captured} />
+          {!alive && <div className="screen-overlay">{state ? STATE_LABELS[state] : 'Loading…'}</div>}
+        </div>
+        <pre className="sr-only" aria-live="polite" aria-label="Guest screen text" data-testid="screen-text">
+          {text}
+        </pre>
+      </div>
+      <div className="serial-tab" hidden={tab !== 'serial'}>
+        <SerialConsole visible={tab === 'serial'} sink={serialSink} onInput={(t) => conn?.send({ type: 'serial-input', port: 0, text: t })} />
+      </div>
+      <footer className="statusbar" aria-label="Status">
+        <span data-testid="display-state">{state ? STATE_LABELS[state] : '…'}</span>
+        <span className={`led ${recent('hda') || recent('ide0') ? 'on' : ''}`} title="Hard disk activity">
+          HDD
+        </span>
+        <span className={`led ${recent('cdrom') || recent('ide2') ? 'on' : ''}`} title="Optical drive activity">
+          CD
+        </span>
+        <span>{stats.mips.toFixed(1)} MIPS</span>
+        <span>{stats.fps.toFixed(0)} fps</span>
+        <span className="capture-hint">{capture.captured ? 'Keyboard captured — press Right Ctrl to release' : 'Click the screen to capture keyboard and mouse'}</span>
+        {closedReason && alive && <span className="problem">{closedReason}</span>}
+      </footer>
+    </div>
+  );
+}

@@ -1,0 +1,27 @@
+// Builds what the app runs: the renderer (vite) and, for Electron, bundles of the
+// main process, the preload script and the VM process entry (esbuild, CommonJS).
+import { build as viteBuild } from 'vite';
+import { build as esbuild } from 'esbuild';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+
+export async function buildRenderer(): Promise<void> {
+  await viteBuild({ configFile: path.join(root, 'vite.config.ts'), logLevel: 'warn' });
+}
+
+export async function buildElectron(): Promise<void> {
+  const common = { bundle: true, platform: 'node' as const, format: 'cjs' as const, target: 'node20', sourcemap: true, logLevel: 'warning' as const, external: ['electron'] };
+  await esbuild({ ...common, entryPoints: [path.join(root, 'electron/main/main.ts')], outfile: path.join(dist, 'electron/main.cjs') });
+  await esbuild({ ...common, entryPoints: [path.join(root, 'electron/preload/preload.ts')], outfile: path.join(dist, 'electron/preload.cjs') });
+  await esbuild({ ...common, entryPoints: [path.join(root, 'electron/node/vm-process/vm-process-main.ts')], outfile: path.join(dist, 'vm-process.cjs') });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const what = process.argv[2] ?? 'all';
+  if (what === 'all' || what === 'renderer') await buildRenderer();
+  if (what === 'all' || what === 'electron') await buildElectron();
+  console.log(`built ${what} into ${path.relative(root, dist)}/`);
+}

@@ -1,0 +1,70 @@
+// A small end-to-end harness: a real host (services + server) on a temp
+// BOXWOOD_HOME, Debian's Chromium driven by Playwright, named steps that each pass
+// or fail, a screenshot per step in artifacts/e2e, and the closing counts line.
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startLocalHost, type LocalHost } from '../../electron/node/local-host';
+import { buildRenderer } from '../../scripts/build';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const SHARED_GUESTS = path.resolve(ROOT, '../shared/guests');
+export const ARTIFACTS = path.join(ROOT, 'artifacts', 'e2e');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+export interface E2eContext {
+  host: LocalHost;
+  home: string;
+  browser: Browser;
+  page: Page;
+}
+
+export async function withE2e(run: (ctx: E2eContext, step: (name: string, fn: () => Promise<void>) => Promise<void>) => Promise<void>): Promise<never> {
+  if (!existsSync(CHROMIUM)) {
+    console.log(`e2e: chromium not found at ${CHROMIUM} (install Debian's chromium package)`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  // Always test the UI as it is in this tree, never a stale build.
+  await buildRenderer();
+  const home = mkdtempSync(path.join(os.tmpdir(), 'bw-e2e-'));
+  const host = await startLocalHost({ home, kind: 'serve' });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  let passed = 0;
+  let failed = 0;
+  let n = 0;
+  const step = async (name: string, fn: () => Promise<void>) => {
+    const started = Date.now();
+    const shot = path.join(ARTIFACTS, `${String(++n).padStart(2, '0')}-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
+    try {
+      await fn();
+      passed++;
+      console.log(`PASS ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      failed++;
+      console.log(`FAIL ${name}: ${(e as Error).message.split('\n').slice(0, 6).join('\n     ')}`);
+    }
+    await page.screenshot({ path: shot }).catch(() => {});
+  };
+  try {
+    await run({ host, home, browser, page }, step);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL harness: ${(e as Error).stack}`);
+  } finally {
+    await browser.close().catch(() => {});
+    await host.stop();
+    rmSync(home, { recursive: true, force: true });
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+export function assert(cond: unknown, message: string): asserts cond {
+  if (!cond) throw new Error(message);
+}
