@@ -1,44 +1,35 @@
-// KeyboardEvent.code → PC/AT scan code set 1 (what the i8042 delivers to the guest
-// with translation on). Extended keys carry the E0 prefix. Pause/Break is a special
-// make-only sequence. Only codes in this table are accepted from a display.
-export interface ScanCode {
-  /** Make code bytes (break = last byte | 0x80, with the same prefixes). */
-  make: number[];
-}
-
+// KeyboardEvent.code → PS/2 scan code set 2, what a PS/2 keyboard sends; the
+// emulated i8042 translates to set 1 when the guest enables translation, as on a
+// real PC. Extended keys carry the E0 prefix; a release inserts F0 before the last
+// byte. Only codes in this table are accepted from a display.
 const plain: Record<string, number> = {
-  Escape: 0x01, Digit1: 0x02, Digit2: 0x03, Digit3: 0x04, Digit4: 0x05, Digit5: 0x06, Digit6: 0x07, Digit7: 0x08, Digit8: 0x09,
-  Digit9: 0x0a, Digit0: 0x0b, Minus: 0x0c, Equal: 0x0d, Backspace: 0x0e, Tab: 0x0f, KeyQ: 0x10, KeyW: 0x11, KeyE: 0x12,
-  KeyR: 0x13, KeyT: 0x14, KeyY: 0x15, KeyU: 0x16, KeyI: 0x17, KeyO: 0x18, KeyP: 0x19, BracketLeft: 0x1a, BracketRight: 0x1b,
-  Enter: 0x1c, ControlLeft: 0x1d, KeyA: 0x1e, KeyS: 0x1f, KeyD: 0x20, KeyF: 0x21, KeyG: 0x22, KeyH: 0x23, KeyJ: 0x24,
-  KeyK: 0x25, KeyL: 0x26, Semicolon: 0x27, Quote: 0x28, Backquote: 0x29, ShiftLeft: 0x2a, Backslash: 0x2b, KeyZ: 0x2c,
-  KeyX: 0x2d, KeyC: 0x2e, KeyV: 0x2f, KeyB: 0x30, KeyN: 0x31, KeyM: 0x32, Comma: 0x33, Period: 0x34, Slash: 0x35,
-  ShiftRight: 0x36, NumpadMultiply: 0x37, AltLeft: 0x38, Space: 0x39, CapsLock: 0x3a, F1: 0x3b, F2: 0x3c, F3: 0x3d,
-  F4: 0x3e, F5: 0x3f, F6: 0x40, F7: 0x41, F8: 0x42, F9: 0x43, F10: 0x44, NumLock: 0x45, ScrollLock: 0x46, Numpad7: 0x47,
-  Numpad8: 0x48, Numpad9: 0x49, NumpadSubtract: 0x4a, Numpad4: 0x4b, Numpad5: 0x4c, Numpad6: 0x4d, NumpadAdd: 0x4e,
-  Numpad1: 0x4f, Numpad2: 0x50, Numpad3: 0x51, Numpad0: 0x52, NumpadDecimal: 0x53, IntlBackslash: 0x56, F11: 0x57, F12: 0x58,
+  Escape: 0x76, Digit1: 0x16, Digit2: 0x1e, Digit3: 0x26, Digit4: 0x25, Digit5: 0x2e, Digit6: 0x36, Digit7: 0x3d, Digit8: 0x3e,
+  Digit9: 0x46, Digit0: 0x45, Minus: 0x4e, Equal: 0x55, Backspace: 0x66, Tab: 0x0d, KeyQ: 0x15, KeyW: 0x1d, KeyE: 0x24,
+  KeyR: 0x2d, KeyT: 0x2c, KeyY: 0x35, KeyU: 0x3c, KeyI: 0x43, KeyO: 0x44, KeyP: 0x4d, BracketLeft: 0x54, BracketRight: 0x5b,
+  Enter: 0x5a, ControlLeft: 0x14, KeyA: 0x1c, KeyS: 0x1b, KeyD: 0x23, KeyF: 0x2b, KeyG: 0x34, KeyH: 0x33, KeyJ: 0x3b,
+  KeyK: 0x42, KeyL: 0x4b, Semicolon: 0x4c, Quote: 0x52, Backquote: 0x0e, ShiftLeft: 0x12, Backslash: 0x5d, KeyZ: 0x1a,
+  KeyX: 0x22, KeyC: 0x21, KeyV: 0x2a, KeyB: 0x32, KeyN: 0x31, KeyM: 0x3a, Comma: 0x41, Period: 0x49, Slash: 0x4a,
+  ShiftRight: 0x59, NumpadMultiply: 0x7c, AltLeft: 0x11, Space: 0x29, CapsLock: 0x58, F1: 0x05, F2: 0x06, F3: 0x04,
+  F4: 0x0c, F5: 0x03, F6: 0x0b, F7: 0x83, F8: 0x0a, F9: 0x01, F10: 0x09, NumLock: 0x77, ScrollLock: 0x7e, Numpad7: 0x6c,
+  Numpad8: 0x75, Numpad9: 0x7d, NumpadSubtract: 0x7b, Numpad4: 0x6b, Numpad5: 0x73, Numpad6: 0x74, NumpadAdd: 0x79,
+  Numpad1: 0x69, Numpad2: 0x72, Numpad3: 0x7a, Numpad0: 0x70, NumpadDecimal: 0x71, IntlBackslash: 0x61, F11: 0x78, F12: 0x07,
 };
 
 const extended: Record<string, number> = {
-  NumpadEnter: 0x1c, ControlRight: 0x1d, NumpadDivide: 0x35, PrintScreen: 0x37, AltRight: 0x38, Home: 0x47, ArrowUp: 0x48,
-  PageUp: 0x49, ArrowLeft: 0x4b, ArrowRight: 0x4d, End: 0x4f, ArrowDown: 0x50, PageDown: 0x51, Insert: 0x52, Delete: 0x53,
-  MetaLeft: 0x5b, MetaRight: 0x5c, ContextMenu: 0x5d,
+  NumpadEnter: 0x5a, ControlRight: 0x14, NumpadDivide: 0x4a, AltRight: 0x11, Home: 0x6c, ArrowUp: 0x75, PageUp: 0x7d,
+  ArrowLeft: 0x6b, ArrowRight: 0x74, End: 0x69, ArrowDown: 0x72, PageDown: 0x7a, Insert: 0x70, Delete: 0x71,
+  MetaLeft: 0x1f, MetaRight: 0x27, ContextMenu: 0x2f,
 };
 
-export function scanCodeFor(code: string): ScanCode | null {
-  if (Object.hasOwn(plain, code)) return { make: [plain[code]] };
-  if (Object.hasOwn(extended, code)) return { make: [0xe0, extended[code]] };
-  return null;
+export function isKnownKey(code: string): boolean {
+  return Object.hasOwn(plain, code) || Object.hasOwn(extended, code);
 }
 
-/** Bytes the keyboard sends for a key press or release. */
+/** Set-2 bytes the keyboard sends for a key press or release; null for keys not in the table. */
 export function scanBytes(code: string, down: boolean): number[] | null {
-  const sc = scanCodeFor(code);
-  if (!sc) return null;
-  if (down) return sc.make;
-  const bytes = sc.make.slice();
-  bytes[bytes.length - 1] |= 0x80;
-  return bytes;
+  if (Object.hasOwn(plain, code)) return down ? [plain[code]] : [0xf0, plain[code]];
+  if (Object.hasOwn(extended, code)) return down ? [0xe0, extended[code]] : [0xe0, 0xf0, extended[code]];
+  return null;
 }
 
 /** Key sequences for the display's "Send key combination" menu. */
@@ -48,3 +39,12 @@ export const KEY_COMBOS: Record<string, string[]> = {
   'ctrl-alt-f1': ['ControlLeft', 'AltLeft', 'F1'],
   'ctrl-alt-f2': ['ControlLeft', 'AltLeft', 'F2'],
 };
+
+/** Presses then releases (in reverse order) every key of a combination. */
+export function comboBytes(combo: string): number[] {
+  const keys = KEY_COMBOS[combo] ?? [];
+  const out: number[] = [];
+  for (const k of keys) out.push(...scanBytes(k, true)!);
+  for (const k of [...keys].reverse()) out.push(...scanBytes(k, false)!);
+  return out;
+}

@@ -25,3 +25,18 @@ describe('VM process protocol validation', () => {
     expect(hostRequestSchemas['vm.create'].safeParse({ name: 'x', osType: 'amiga', memoryMiB: 64 }).success).toBe(false);
   });
 });
+
+import { scanBytes, comboBytes } from './keycodes';
+
+describe('keyboard scan codes (set 2)', () => {
+  it('encodes plain and extended keys with F0 releases', () => {
+    expect(scanBytes('KeyA', true)).toEqual([0x1c]);
+    expect(scanBytes('KeyA', false)).toEqual([0xf0, 0x1c]);
+    expect(scanBytes('ArrowUp', true)).toEqual([0xe0, 0x75]);
+    expect(scanBytes('ArrowUp', false)).toEqual([0xe0, 0xf0, 0x75]);
+    expect(scanBytes('NoSuchKey', true)).toBeNull();
+  });
+  it('builds Ctrl+Alt+Del as presses then releases in reverse', () => {
+    expect(comboBytes('ctrl-alt-del')).toEqual([0x14, 0x11, 0xe0, 0x71, 0xe0, 0xf0, 0x71, 0xf0, 0x11, 0xf0, 0x14]);
+  });
+});

@@ -1,5 +1,6 @@
 // `boxwood serve`: the UI in a browser, on loopback, behind a random token.
 import { parseArgs } from 'node:util';
+import type { CliCommand } from '../command';
 import { boxwoodHome } from '../../electron/node/boxwood-home';
 import { startLocalHost } from '../../electron/node/local-host';
 
@@ -23,3 +24,5 @@ export async function serveCommand(argv: string[]): Promise<number> {
   await host.stop();
   return 0;
 }
+
+export const command: CliCommand = { name: 'serve', summary: 'serve the Boxwood UI to a browser on this machine', run: serveCommand };

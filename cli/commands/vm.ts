@@ -3,6 +3,7 @@
 // start) is running for this home, requests go to it; otherwise library commands
 // run locally and `start --headless` makes this process the host.
 import { parseArgs } from 'node:util';
+import type { CliCommand } from '../command';
 import path from 'node:path';
 import { boxwoodHome } from '../../electron/node/boxwood-home';
 import { readEndpoint } from '../../electron/node/host-endpoint';
@@ -157,7 +158,11 @@ async function startHeadless(home: string, v: VmSummary, serial: boolean): Promi
       if (e.event !== 'vm.changed' || e.vm.id !== v.id) return;
       console.error(`[boxwood] ${e.vm.config?.name}: ${e.vm.state}${e.vm.problem ? ` — ${e.vm.problem}` : ''}`);
       if (e.vm.state === 'stopped') resolve(0);
-      if (e.vm.state === 'aborted') resolve(1);
+      if (e.vm.state === 'aborted') {
+        const log = host.service.sessions.get(v.id)?.log ?? [];
+        console.error(`[boxwood] last log lines:\n  ${log.slice(-12).join('\n  ')}`);
+        resolve(1);
+      }
     });
   });
   const stopOnSignal = () => host.service.call('vm.powerOff', { id: v.id }).catch(() => host.service.shutdownAll());
@@ -169,3 +174,5 @@ async function startHeadless(home: string, v: VmSummary, serial: boolean): Promi
   await host.stop();
   return code;
 }
+
+export const command: CliCommand = { name: 'vm', summary: 'manage virtual machines (list, create, start, stop, …)', run: vmCommand };

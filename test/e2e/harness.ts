@@ -1,7 +1,7 @@
 // A small end-to-end harness: a real host (services + server) on a temp
 // BOXWOOD_HOME, Debian's Chromium driven by Playwright, named steps that each pass
 // or fail, a screenshot per step in artifacts/e2e, and the closing counts line.
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,8 @@ export interface E2eContext {
   host: LocalHost;
   home: string;
   browser: Browser;
+  /** One browser session (one cookie jar): pages opened in it act like windows of the same app. */
+  context: BrowserContext;
   page: Page;
 }
 
@@ -34,7 +36,8 @@ export async function withE2e(run: (ctx: E2eContext, step: (name: string, fn: ()
   const home = mkdtempSync(path.join(os.tmpdir(), 'bw-e2e-'));
   const host = await startLocalHost({ home, kind: 'serve' });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
   let passed = 0;
   let failed = 0;
   let n = 0;
@@ -49,10 +52,12 @@ export async function withE2e(run: (ctx: E2eContext, step: (name: string, fn: ()
       failed++;
       console.log(`FAIL ${name}: ${(e as Error).message.split('\n').slice(0, 6).join('\n     ')}`);
     }
-    await page.screenshot({ path: shot }).catch(() => {});
+    // Every window of the session, so a failure shows what each screen looked like.
+    const pages = context.pages();
+    for (let i = 0; i < pages.length; i++) await pages[i].screenshot({ path: i === 0 ? shot : shot.replace(/\.png$/, `-window${i + 1}.png`) }).catch(() => {});
   };
   try {
-    await run({ host, home, browser, page }, step);
+    await run({ host, home, browser, context, page }, step);
   } catch (e) {
     failed++;
     console.log(`FAIL harness: ${(e as Error).stack}`);

@@ -8,11 +8,13 @@ import type { VmProcessChannel, VmProcessLauncher } from './channel';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const VM_PROCESS_ENTRY = path.join(here, 'vm-process-main.ts');
+/** tsx's loader by absolute URL: the child may start in any working directory. */
+const TSX_LOADER = import.meta.resolve('tsx');
 
 export function nodeLauncher(entry = VM_PROCESS_ENTRY): VmProcessLauncher {
   return (vmId) => {
     const child = fork(entry, ['--vm', vmId], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', TSX_LOADER],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });

@@ -4,6 +4,7 @@ import { parseMessage, fromVmSchema, type FromVm, type ToVm, type VmRunState } f
 import type { VmConfig } from '../../../protocol/vm-config';
 import type { VmProcessChannel, VmProcessLauncher } from './channel';
 import { VM_PROCESS_PROTOCOL_VERSION } from '../../../protocol/vm-process';
+import { SerialBacklog } from './serial-backlog';
 
 const LOG_LINES_KEPT = 40;
 
@@ -18,6 +19,7 @@ export class VmSession {
   /** Latest full-state messages, replayed to a display that attaches later. */
   private lastMode: FromVm | null = null;
   private lastText: FromVm | null = null;
+  private serial = new SerialBacklog();
   private stopRequested = false;
 
   constructor(
@@ -30,6 +32,8 @@ export class VmSession {
     this.stopRequested = false;
     this.problem = undefined;
     this.setState('starting');
+    this.serial = new SerialBacklog();
+    this.lastMode = this.lastText = null;
     const ch = launch(this.config.id);
     this.channel = ch;
     ch.onStderr((line) => this.addLog(`[stderr] ${line}`));
@@ -60,6 +64,7 @@ export class VmSession {
     this.displays.add(listener);
     if (this.lastMode) listener(this.lastMode);
     if (this.lastText) listener(this.lastText);
+    for (const { port, data } of this.serial.replay()) listener({ type: 'serial-output', port, data });
     this.channel?.send({ type: 'refresh' });
     return () => this.displays.delete(listener);
   }
@@ -92,6 +97,9 @@ export class VmSession {
         break;
       case 'text-screen':
         this.lastText = m;
+        break;
+      case 'serial-output':
+        this.serial.add(m.port, m.data);
         break;
     }
     for (const d of this.displays) d(m);

@@ -1,0 +1,221 @@
+// Runs one Machine inside the VM process: the realtime run loop (slices of guest
+// execution interleaved with the event loop so input and commands are handled),
+// frames of the changed screen area at up to 30 fps, the text screen, serial
+// output, statistics, and the VM commands (pause, reset, input...).
+import { Machine } from '../../../engine/machine/machine';
+import { setLogSink } from '../../../engine/common/log';
+import type { FromVm, ToVm } from '../../../protocol/vm-process';
+import type { VmConfig } from '../../../protocol/vm-config';
+import { scanBytes, comboBytes } from '../../../protocol/keycodes';
+import { encodePng } from '../../../cli/png';
+import { machineConfigFor } from './machine-from-config';
+import type { BlockDevice } from '../../../engine/storage/block-device';
+
+/** How long one turn of the run loop may execute guest code before yielding to the event loop. */
+const TURN_MS = 12;
+const FRAME_INTERVAL_MS = 1000 / 30;
+const TEXT_INTERVAL_MS = 250;
+
+export class EngineRunner {
+  private readonly machine: Machine;
+  private readonly devices: BlockDevice[];
+  private running = false;
+  private paused = false;
+  private timer: NodeJS.Timeout | null = null;
+  private frame = { width: 0, height: 0, data: new Uint8ClampedArray(0) };
+  private lastFrameAt = 0;
+  private lastTextAt = 0;
+  private lastText = '';
+  private framesSent = 0;
+  private statsAt = performance.now();
+  private statsInstructions = 0;
+  private statsFrames = 0;
+  private readonly startedAt = performance.now();
+  private forceFullFrame = true;
+
+  constructor(
+    readonly vm: VmConfig,
+    vmDir: string,
+    private readonly emit: (m: FromVm) => void,
+  ) {
+    setLogSink((level, source, message) => {
+      if (level !== 'debug') emit({ type: 'log', level, source: source.slice(0, 64), message: message.slice(0, 4096) });
+    });
+    const opened = machineConfigFor(vm, vmDir);
+    this.devices = opened.devices;
+    this.machine = new Machine(opened.config);
+    const m = this.machine;
+    m.events.on('serial-output', ({ port, data }) => emit({ type: 'serial-output', port, data: data.slice() }));
+    m.events.on('storage-activity', ({ device, kind }) => emit({ type: 'activity', device, kind }));
+    m.events.on('display-mode', (mode) => {
+      this.frame = { width: mode.width, height: mode.height, data: new Uint8ClampedArray(mode.width * mode.height * 4) };
+      this.forceFullFrame = true;
+      emit({ type: 'display-mode', mode: mode.mode, width: mode.width, height: mode.height });
+    });
+    m.events.on('power-off', ({ reason }) => this.stop(`guest powered off (${reason})`));
+  }
+
+  start(): void {
+    this.running = true;
+    this.emit({ type: 'state', state: 'running' });
+    this.schedule(0);
+  }
+
+  command(m: ToVm): void {
+    const machine = this.machine;
+    switch (m.type) {
+      case 'pause':
+        if (this.running && !this.paused) {
+          this.paused = true;
+          this.emit({ type: 'state', state: 'paused' });
+        }
+        break;
+      case 'resume':
+        if (this.running && this.paused) {
+          this.paused = false;
+          this.emit({ type: 'state', state: 'running' });
+          this.schedule(0);
+        }
+        break;
+      case 'reset':
+        machine.reset();
+        this.forceFullFrame = true;
+        break;
+      case 'acpi-shutdown':
+        if (machine.acpiPm) machine.acpiPm.pressPowerButton();
+        else this.emit({ type: 'log', level: 'warn', source: 'vm', message: 'This machine has no ACPI (isapc chipset): use Power Off.' });
+        break;
+      case 'power-off':
+        this.stop('powered off by the user');
+        break;
+      case 'key': {
+        const bytes = scanBytes(m.code, m.down);
+        if (bytes) machine.keyboardInput(bytes);
+        break;
+      }
+      case 'key-combo':
+        machine.keyboardInput(comboBytes(m.combo));
+        break;
+      case 'mouse':
+        machine.mouseInput(m.dx, m.dy, m.dz, m.buttons);
+        break;
+      case 'serial-input':
+        machine.serialInput(m.port, m.data);
+        break;
+      case 'refresh':
+        this.forceFullFrame = true;
+        this.lastText = '';
+        this.sendDisplay(performance.now(), true);
+        break;
+      case 'screenshot': {
+        const mode = machine.vga.updateDisplayMode();
+        const target = { width: mode.width, height: mode.height, data: new Uint8ClampedArray(mode.width * mode.height * 4) };
+        machine.vga.render(target);
+        this.emit({ type: 'screenshot', png: new Uint8Array(encodePng(mode.width, mode.height, target.data)) });
+        break;
+      }
+      case 'change-medium':
+        this.emit({ type: 'log', level: 'warn', source: 'vm', message: 'Changing media while running is not available yet in this build.' });
+        break;
+      case 'boot':
+        break;
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.turn(), delayMs);
+  }
+
+  /** One turn: run the guest for up to TURN_MS, then publish display/stats and yield. */
+  private turn(): void {
+    this.timer = null;
+    if (!this.running || this.paused) return;
+    const t0 = performance.now();
+    let wait = 0;
+    while (performance.now() - t0 < TURN_MS) {
+      const r = this.machine.runSlice(200_000);
+      this.statsInstructions += r.instructions;
+      if (r.reason === 'stopped') {
+        // A guest that executed CLI; HLT is frozen, not off: like a real PC (and
+        // VirtualBox) the window stays up showing its last screen until the user
+        // resets or powers off. Any other stop (power-off) ends the VM.
+        if (this.machine.stopReason === 'halted with interrupts disabled') {
+          wait = 250;
+          break;
+        }
+        this.stop(this.machine.stopReason ?? 'the machine stopped');
+        return;
+      }
+      if (r.reason === 'idle') {
+        // Halted until the next timer: sleep on the host instead of spinning.
+        wait = Math.min(10, Math.max(0, (r.waitNs ?? 1e7) / 1e6));
+        break;
+      }
+      if (r.reason === 'yield') break;
+    }
+    const now = performance.now();
+    this.sendDisplay(now, false);
+    this.sendStats(now);
+    this.schedule(wait);
+  }
+
+  private sendDisplay(now: number, force: boolean): void {
+    if (force || now - this.lastFrameAt >= FRAME_INTERVAL_MS) {
+      this.lastFrameAt = now;
+      const vga = this.machine.vga;
+      const mode = vga.updateDisplayMode();
+      if (this.frame.width !== mode.width || this.frame.height !== mode.height) {
+        this.frame = { width: mode.width, height: mode.height, data: new Uint8ClampedArray(mode.width * mode.height * 4) };
+        this.forceFullFrame = true;
+      }
+      const rect = vga.render(this.frame);
+      const full = this.forceFullFrame;
+      this.forceFullFrame = false;
+      const r = full ? { x: 0, y: 0, width: this.frame.width, height: this.frame.height } : rect;
+      if (r && r.width > 0 && r.height > 0) {
+        const out = new Uint8Array(r.width * r.height * 4);
+        for (let row = 0; row < r.height; row++) {
+          const src = ((r.y + row) * this.frame.width + r.x) * 4;
+          out.set(this.frame.data.subarray(src, src + r.width * 4), row * r.width * 4);
+        }
+        this.emit({ type: 'frame', x: r.x, y: r.y, width: r.width, height: r.height, rgba: out });
+        this.framesSent++;
+        this.statsFrames++;
+      }
+    }
+    if (force || now - this.lastTextAt >= TEXT_INTERVAL_MS) {
+      this.lastTextAt = now;
+      const text = this.machine.textScreen();
+      if (text !== this.lastText) {
+        this.lastText = text;
+        this.emit({ type: 'text-screen', text: text.slice(0, 64 * 1024) });
+      }
+    }
+  }
+
+  private sendStats(now: number): void {
+    const dt = now - this.statsAt;
+    if (dt < 1000) return;
+    this.emit({ type: 'stats', mips: this.statsInstructions / dt / 1000, fps: (this.statsFrames * 1000) / dt, instructions: this.machine.cpu.instructionCount, uptimeMs: now - this.startedAt });
+    this.statsAt = now;
+    this.statsInstructions = 0;
+    this.statsFrames = 0;
+  }
+
+  private stop(reason: string): void {
+    if (!this.running) return;
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    // Completed guest writes must survive: flush every writable image before exiting.
+    for (const d of this.devices) {
+      try {
+        d.flush();
+      } catch (e) {
+        this.emit({ type: 'log', level: 'error', source: 'storage', message: `flush failed: ${(e as Error).message}` });
+      }
+    }
+    this.emit({ type: 'state', state: 'stopped', reason });
+    setTimeout(() => process.exit(0), 50);
+  }
+}

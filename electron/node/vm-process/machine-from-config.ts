@@ -1,0 +1,57 @@
+// Turn a vm.json into an engine MachineConfig: open the attached images (own disks
+// writable, ISOs read-only), read kernel/initrd, find SeaBIOS when chosen. Every
+// problem becomes an Error whose message the user can act on.
+import path from 'node:path';
+import type { VmConfig } from '../../../protocol/vm-config';
+import type { MachineConfig, BootDevice } from '../../../engine/machine/machine-config';
+import type { BlockDevice } from '../../../engine/storage/block-device';
+import { openImage, readFileOrThrow, loadFirmwareImages } from '../../../cli/host-images';
+
+export interface OpenedMachine {
+  config: MachineConfig;
+  devices: BlockDevice[];
+}
+
+const IDE_SLOTS = ['hda', 'hdb', 'cdrom', 'hdd'] as const;
+
+export function machineConfigFor(vm: VmConfig, vmDir: string): OpenedMachine {
+  const resolve = (p: string) => (path.isAbsolute(p) ? p : path.join(vmDir, p));
+  const disks: NonNullable<MachineConfig['disks']> = {};
+  const devices: BlockDevice[] = [];
+  const virtioBlk: BlockDevice[] = [];
+  for (const s of vm.storage) {
+    if (!s.path) continue;
+    const where = `${s.bus} ${s.port}`;
+    let dev: BlockDevice;
+    try {
+      dev = openImage(resolve(s.path), s.kind === 'cdrom' ? 'cdrom' : s.kind === 'floppy' ? 'fda' : 'hda', s.kind === 'disk' || s.kind === 'floppy');
+    } catch (e) {
+      throw new Error(`The medium attached to ${where} cannot be used: ${(e as Error).message}`);
+    }
+    devices.push(dev);
+    if (s.bus === 'floppy') disks.fda = dev;
+    else if (s.bus === 'virtio') virtioBlk.push(dev);
+    else {
+      const slot = IDE_SLOTS[s.port];
+      if (slot === 'hdd') throw new Error('The IDE secondary slave is not available in this build; use primary master/slave or the secondary master (CD).');
+      if (slot === 'cdrom' && s.kind !== 'cdrom') throw new Error('The IDE secondary master is the optical drive; attach disks to the primary channel.');
+      if (slot !== 'cdrom' && s.kind === 'cdrom') throw new Error('Optical media go in the IDE secondary master.');
+      disks[slot] = dev;
+    }
+  }
+  const bootOrder: BootDevice[] = vm.bootOrder.map((b) => (b === 'disk' ? 'hd' : b));
+  const config: MachineConfig = {
+    memoryMiB: vm.memoryMiB,
+    firmware: vm.firmware,
+    disks,
+    bootOrder,
+    virtio: virtioBlk.length ? { blk: virtioBlk } : undefined,
+  };
+  if (vm.kernel) {
+    config.kernel = readFileOrThrow(resolve(vm.kernel.path), 'kernel');
+    if (vm.kernel.initrd) config.initrd = readFileOrThrow(resolve(vm.kernel.initrd), 'initrd');
+    config.cmdline = vm.kernel.cmdline;
+  }
+  config.firmwareImages = loadFirmwareImages(vm.firmware, !!vm.kernel);
+  return { config, devices };
+}
