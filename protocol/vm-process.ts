@@ -46,6 +46,8 @@ export const fromVmSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stats'), mips: z.number().min(0), fps: z.number().min(0), instructions: z.number().min(0), uptimeMs: z.number().min(0) }),
   z.object({ type: z.literal('activity'), device: z.string().max(32), kind: z.enum(['read', 'write']) }),
   z.object({ type: z.literal('screenshot'), png: bytes }),
+  /** A small PNG of the current screen for the VM list, sent every few seconds while it changes. */
+  z.object({ type: z.literal('thumbnail'), png: bytes.refine((b) => b.length <= 256 * 1024, 'thumbnail too large') }),
   z.object({ type: z.literal('log'), level: z.enum(['debug', 'info', 'warn', 'error']), source: z.string().max(64), message: z.string().max(4096) }),
   /** A fatal error inside the VM process: the host shows the VM as Aborted with this text. */
   z.object({ type: z.literal('fatal'), message: z.string().max(16 * 1024) }),

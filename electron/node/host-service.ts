@@ -6,7 +6,9 @@ import { Emitter } from '../../engine/common/events';
 import { hostRequestSchemas, type HostMethod, type HostEvent, type VmSummary, type HostInfo } from '../../protocol/host-api';
 import type { ToVm } from '../../protocol/vm-process';
 import { VmLibrary, LibraryError, describeZodError, type LoadedVm } from './library/vm-library';
-import { VmSession } from './vm-process/vm-session';
+import { VmSession, THUMBNAIL_FILE } from './vm-process/vm-session';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { VmProcessLauncher } from './vm-process/channel';
 import { hostInfo } from './host-info';
 
@@ -103,7 +105,7 @@ export class HostService {
   summary(vm: LoadedVm): VmSummary {
     if (!vm.ok) return { id: vm.id, folder: vm.folder, state: 'inaccessible', problem: vm.problem };
     const s = this.sessions.get(vm.id);
-    return { id: vm.id, folder: vm.folder, state: s?.state ?? 'stopped', problem: s?.problem, config: vm.config };
+    return { id: vm.id, folder: vm.folder, state: s?.state ?? 'stopped', problem: s?.problem, config: vm.config, thumbnail: thumbnailOf(vm.folder) };
   }
 
   isRunning(id: string): boolean {
@@ -145,7 +147,7 @@ export class HostService {
   }
 
   private summaryOf(session: VmSession): VmSummary {
-    return { id: session.config.id, folder: session.folder, state: session.state, problem: session.problem, config: session.config };
+    return { id: session.config.id, folder: session.folder, state: session.state, problem: session.problem, config: session.config, thumbnail: thumbnailOf(session.folder) };
   }
 
   private emit(e: HostEvent): void {
@@ -180,4 +182,13 @@ export function checkPath(p: string): { exists: boolean; kind: 'iso' | 'disk' | 
     // Unreadable: report as a plain file; opening it later gives the real error.
   }
   return { exists: true, kind, size: st.size };
+}
+
+/** The last screen of a VM as a data URL, if one was saved. */
+function thumbnailOf(folder: string): string | undefined {
+  try {
+    return 'data:image/png;base64,' + readFileSync(path.join(folder, THUMBNAIL_FILE)).toString('base64');
+  } catch {
+    return undefined;
+  }
 }

@@ -2,11 +2,12 @@
 // MessagePort straight to the VM's utility process (main only brokers the port).
 import type { DisplayConnection, DisplayMessage, HostClient } from './host-client';
 
-interface BoxwoodIpc {
+export interface BoxwoodIpc {
   call(method: string, params: unknown): Promise<unknown>;
   onEvent(fn: (e: unknown) => void): () => void;
   attachDisplay(vmId: string): void;
   openDisplay(vmId: string): void;
+  onMenu(fn: (command: { kind: 'manager' | 'vm'; action: string }) => void): void;
 }
 
 declare global {

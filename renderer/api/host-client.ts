@@ -116,3 +116,8 @@ export function hostClient(): HostClient {
   client ??= window.boxwoodIpc ? electronHostClient(window.boxwoodIpc) : browserHostClient();
   return client;
 }
+
+/** Electron application-menu commands (VirtualBox-style menus); none in browser mode. */
+export function onMenuCommand(fn: (command: { kind: 'manager' | 'vm'; action: string }) => void): void {
+  window.boxwoodIpc?.onMenu(fn);
+}

@@ -3,7 +3,7 @@
 // screen is mirrored into an accessible, visually hidden region for screen readers
 // (and for end-to-end tests).
 import { useEffect, useRef, useState } from 'react';
-import type { DisplayConnection, HostClient } from '../api/host-client';
+import { onMenuCommand, type DisplayConnection, type HostClient } from '../api/host-client';
 import type { VmSummary } from '../../protocol/host-api';
 import type { VmRunState } from '../../protocol/vm-process';
 import { STATE_LABELS } from '../common/format';
@@ -105,6 +105,18 @@ export function DisplayWindow({ client, vmId }: { client: HostClient; vmId: stri
       setTimeout(() => URL.revokeObjectURL(a.href), 1000);
     }, 'image/png');
   };
+
+  // Electron's Machine/View/Input menus.
+  const menuRef = useRef<(action: string) => void>(() => {});
+  menuRef.current = (action) => {
+    const methods: Record<string, Parameters<typeof act>[0]> = { pause: 'vm.pause', resume: 'vm.resume', reset: 'vm.reset', acpi: 'vm.acpiShutdown', poweroff: 'vm.powerOff' };
+    if (methods[action]) void act(methods[action]);
+    else if (action === 'fullscreen') void screenRef.current?.requestFullscreen?.();
+    else if (action === 'screenshot') screenshot();
+    else if (action === 'ctrl-alt-del') conn?.send({ type: 'key-combo', combo: 'ctrl-alt-del' });
+    else if (action === 'serial') setTab('serial');
+  };
+  useEffect(() => onMenuCommand((c) => c.kind === 'vm' && menuRef.current(c.action)), []);
 
   const name = vm?.config?.name ?? 'Virtual machine';
   useEffect(() => {

@@ -1,6 +1,6 @@
 // The VirtualBox-style manager: toolbar, VM list, details pane, host information.
-import { useCallback, useEffect, useState } from 'react';
-import type { HostClient } from '../api/host-client';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { onMenuCommand, type HostClient } from '../api/host-client';
 import type { HostInfo, VmSummary } from '../../protocol/host-api';
 import { Toolbar, type ToolbarAction } from './Toolbar';
 import { VmList } from './VmList';
@@ -59,6 +59,10 @@ export function ManagerWindow({ client }: { client: HostClient }) {
       setError((e as Error).message);
     }
   };
+
+  const runRef = useRef(run);
+  runRef.current = run;
+  useEffect(() => onMenuCommand((c) => c.kind === 'manager' && void runRef.current(c.action as ToolbarAction)), []);
 
   // Keyboard shortcuts like VirtualBox's manager (Ctrl+N new, Ctrl+S settings, Enter start/show, Delete).
   useEffect(() => {

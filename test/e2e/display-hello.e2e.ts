@@ -64,4 +64,11 @@ await withE2e(async ({ host, home, context, page }, step) => {
     await page.getByTestId('vm-state').filter({ hasText: 'Powered Off' }).waitFor();
     await display.getByTestId('display-state').filter({ hasText: 'Powered Off' }).waitFor();
   });
+
+  await step('the VM list shows a thumbnail of the last screen', async () => {
+    const thumb = page.locator('.vm-item img.vm-thumb');
+    await thumb.waitFor();
+    const w = await thumb.evaluate((img: HTMLImageElement) => img.naturalWidth);
+    assert(w === 160, `thumbnail is ${w} px wide, expected 160`);
+  });
 });

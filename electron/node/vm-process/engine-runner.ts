@@ -15,6 +15,8 @@ import type { BlockDevice } from '../../../engine/storage/block-device';
 const TURN_MS = 12;
 const FRAME_INTERVAL_MS = 1000 / 30;
 const TEXT_INTERVAL_MS = 250;
+const THUMBNAIL_INTERVAL_MS = 3000;
+const THUMBNAIL_WIDTH = 160;
 
 export class EngineRunner {
   private readonly machine: Machine;
@@ -32,6 +34,8 @@ export class EngineRunner {
   private statsFrames = 0;
   private readonly startedAt = performance.now();
   private forceFullFrame = true;
+  private lastThumbAt = 0;
+  private screenChangedSinceThumb = true;
 
   constructor(
     readonly vm: VmConfig,
@@ -157,6 +161,7 @@ export class EngineRunner {
     const now = performance.now();
     this.sendDisplay(now, false);
     this.sendStats(now);
+    this.sendThumbnail(now, false);
     this.schedule(wait);
   }
 
@@ -180,6 +185,7 @@ export class EngineRunner {
           out.set(this.frame.data.subarray(src, src + r.width * 4), row * r.width * 4);
         }
         this.emit({ type: 'frame', x: r.x, y: r.y, width: r.width, height: r.height, rgba: out });
+        this.screenChangedSinceThumb = true;
         this.framesSent++;
         this.statsFrames++;
       }
@@ -194,6 +200,26 @@ export class EngineRunner {
     }
   }
 
+  /** Nearest-neighbour downscale of the last rendered frame, for the manager's VM list. */
+  private sendThumbnail(now: number, force: boolean): void {
+    if (!force && (!this.screenChangedSinceThumb || now - this.lastThumbAt < THUMBNAIL_INTERVAL_MS)) return;
+    const { width, height, data } = this.frame;
+    if (!width || !height) return;
+    this.lastThumbAt = now;
+    this.screenChangedSinceThumb = false;
+    const tw = THUMBNAIL_WIDTH;
+    const th = Math.max(1, Math.round((height * tw) / width));
+    const out = new Uint8Array(tw * th * 4);
+    for (let y = 0; y < th; y++) {
+      const sy = Math.floor((y * height) / th);
+      for (let x = 0; x < tw; x++) {
+        const s = (sy * width + Math.floor((x * width) / tw)) * 4;
+        out.set(data.subarray(s, s + 4), (y * tw + x) * 4);
+      }
+    }
+    this.emit({ type: 'thumbnail', png: new Uint8Array(encodePng(tw, th, out)) });
+  }
+
   private sendStats(now: number): void {
     const dt = now - this.statsAt;
     if (dt < 1000) return;
@@ -206,6 +232,7 @@ export class EngineRunner {
   private stop(reason: string): void {
     if (!this.running) return;
     this.running = false;
+    this.sendThumbnail(performance.now(), true);
     if (this.timer) clearTimeout(this.timer);
     // Completed guest writes must survive: flush every writable image before exiting.
     for (const d of this.devices) {

@@ -39,6 +39,7 @@ const displays = new Set<MessagePortLike>();
 let runner: EngineRunner | null = null;
 
 const DISPLAY_ONLY = new Set<FromVm['type']>(['frame', 'text-screen', 'serial-output', 'display-mode', 'activity', 'screenshot']);
+// (thumbnails go to the host: it stores them for the VM list)
 
 // Under Electron, displays attach here directly: they get the backlog from this process.
 const backlog = new SerialBacklog();

@@ -5,6 +5,10 @@ import type { VmConfig } from '../../../protocol/vm-config';
 import type { VmProcessChannel, VmProcessLauncher } from './channel';
 import { VM_PROCESS_PROTOCOL_VERSION } from '../../../protocol/vm-process';
 import { SerialBacklog } from './serial-backlog';
+import path from 'node:path';
+import { writeFileAtomic } from '../atomic-file';
+
+export const THUMBNAIL_FILE = 'thumbnail.png';
 
 const LOG_LINES_KEPT = 40;
 
@@ -101,6 +105,15 @@ export class VmSession {
       case 'serial-output':
         this.serial.add(m.port, m.data);
         break;
+      case 'thumbnail':
+        // Kept beside vm.json so the list shows the last screen after the VM stops.
+        try {
+          writeFileAtomic(path.join(this.folder, THUMBNAIL_FILE), m.png);
+          this.onStateChange(this);
+        } catch (e) {
+          this.addLog(`host: could not save the thumbnail: ${(e as Error).message}`);
+        }
+        return;
     }
     for (const d of this.displays) d(m);
   }
