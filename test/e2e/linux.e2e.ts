@@ -1,0 +1,75 @@
+// Issue 4's end-to-end scenario with the real Linux guest: create the VM through the
+// wizard with linux-686.iso, start it, see the guest's ready marker on the screen
+// (accessible text) and in the serial console, run a command through the serial
+// console and through the VGA console, pause and resume, and shut the guest down.
+import path from 'node:path';
+import { withE2e, assert, SHARED_GUESTS, ARTIFACTS } from './harness';
+
+const ISO = path.join(SHARED_GUESTS, 'linux-686.iso');
+const BOOT_TIMEOUT = Number(process.env.BOXWOOD_E2E_BOOT_TIMEOUT_MS ?? 600_000);
+
+await withE2e(async ({ host, context, page }, step) => {
+  let id = '';
+  await page.goto(host.server.openUrl);
+  const display = await context.newPage();
+  await display.setViewportSize({ width: 1000, height: 760 });
+
+  await step('create the Linux VM through the wizard', async () => {
+    await page.getByRole('button', { name: 'New', exact: true }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Linux');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel('Base memory (MiB)').fill('128');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel(/No hard disk/).check();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByLabel(/ISO image/).fill(ISO);
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('button', { name: 'Finish' }).click();
+    await page.getByRole('option', { name: /Linux/ }).waitFor();
+    id = (host.service.list().find((v) => v.config?.name === 'Linux') ?? { id: '' }).id;
+    assert(id, 'VM not in the library');
+  });
+
+  await step('start it and see GUEST-READY on the screen and in the serial console', async () => {
+    await page.getByRole('button', { name: 'Start' }).click();
+    await display.goto(`${host.server.url}#/display/${id}`);
+    await display.getByTestId('screen-text').filter({ hasText: 'GUEST-READY' }).waitFor({ state: 'attached', timeout: BOOT_TIMEOUT });
+    await display.screenshot({ path: path.join(ARTIFACTS, 'linux-ready-screen.png') });
+    await display.getByRole('tab', { name: 'Serial console' }).click();
+    await display.getByTestId('serial-console').getByText('GUEST-READY').first().waitFor();
+    await display.getByTestId('serial-console').getByText('guest#').last().waitFor({ timeout: 120_000 });
+  });
+
+  await step('type a command into the serial console and see its output', async () => {
+    await display.getByTestId('serial-console').click();
+    await display.keyboard.type('echo serial-$((6*7))\n');
+    await display.getByTestId('serial-console').getByText('serial-42').waitFor({ timeout: 60_000 });
+    await display.screenshot({ path: path.join(ARTIFACTS, 'linux-serial-console.png') });
+  });
+
+  await step('type on the VGA console (tty1) and see the result on screen', async () => {
+    await display.getByRole('tab', { name: 'Screen' }).click();
+    await display.locator('.screen').click(); // capture the keyboard
+    await display.getByText('Keyboard captured').waitFor();
+    await display.keyboard.type('echo vga-$((6*7))\n');
+    await display.getByTestId('screen-text').filter({ hasText: 'vga-42' }).waitFor({ state: 'attached', timeout: 60_000 });
+    await display.keyboard.press('ControlRight'); // the host key releases the keyboard
+    await display.getByText('Click the screen to capture').waitFor();
+    await display.screenshot({ path: path.join(ARTIFACTS, 'linux-vga-console.png') });
+  });
+
+  await step('pause and resume', async () => {
+    await display.getByRole('button', { name: 'Pause' }).click();
+    await page.getByTestId('vm-state').filter({ hasText: 'Paused' }).waitFor();
+    await display.getByRole('button', { name: 'Resume' }).click();
+    await page.getByTestId('vm-state').filter({ hasText: 'Running' }).waitFor();
+  });
+
+  await step('shut the guest down (poweroff through ACPI S5)', async () => {
+    await display.getByRole('tab', { name: 'Serial console' }).click();
+    await display.getByTestId('serial-console').click();
+    await display.keyboard.type('poweroff -f\n');
+    await page.getByTestId('vm-state').filter({ hasText: 'Powered Off' }).waitFor({ timeout: 120_000 });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'linux-powered-off.png') });
+  });
+});
