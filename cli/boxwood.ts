@@ -5,8 +5,9 @@ import { UsageError, type CliCommand } from './command';
 import { command as run } from './commands/run';
 import { command as vm } from './commands/vm';
 import { command as serve } from './commands/serve';
+import { command as disk } from './commands/disk';
 
-const COMMANDS: CliCommand[] = [run, vm, serve];
+const COMMANDS: CliCommand[] = [run, vm, serve, disk];
 
 function usage(): string {
   const lines = ['usage: boxwood <command> [options]', '', 'commands:'];

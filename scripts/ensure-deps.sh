@@ -21,6 +21,7 @@ if [ "${1:-}" = "--with-system-packages" ]; then
   command -v qemu-img >/dev/null || need+=(qemu-utils)
   [ -f /usr/share/seabios/bios-256k.bin ] || need+=(seabios)
   command -v nasm >/dev/null || need+=(nasm)
+  command -v bochs >/dev/null || need+=(bochs)
   command -v chromium >/dev/null || need+=(chromium)
   if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then

@@ -61,6 +61,7 @@ const suites: Suite[] = [
     counts: vitestCounts,
   },
   { name: 'cpu vectors', command: [...tsx, 'test/cpu/run-vectors.ts'], counts: summaryLine },
+  { name: 'cpu programs vs QEMU/Bochs/host', command: [...tsx, 'test/cpu-programs/run.ts'], counts: summaryLine },
   { name: 'e2e manager (chromium)', command: [...tsx, 'test/e2e/manager.e2e.ts'], counts: summaryLine },
   { name: 'e2e display (hello)', command: [...tsx, 'test/e2e/display-hello.e2e.ts'], counts: summaryLine },
   { name: 'electron smoke', command: [...tsx, 'test/e2e/electron-smoke.ts'], counts: summaryLine },

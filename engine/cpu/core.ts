@@ -59,6 +59,8 @@ export interface FpuUnit {
 export interface CpuCore extends CpuRegisters {
   readonly bus: CpuBus;
   readonly fpu: FpuUnit;
+  /** False when the machine has no x87 (ESC raises #NM; CPUID.1:EDX.FPU must be clear). Absent = present. */
+  readonly hasFpu?: boolean;
 
   getEflags(): number;
   /** Replace the EFLAGS bits selected by mask (default: all writable bits) — no privilege filtering. */

@@ -186,6 +186,12 @@ export class CpuRegisters {
   /** A local APIC is wired to this CPU (the machine sets it): CPUID reports APIC only then. */
   apicPresent = false;
   /**
+   * Called after WRMSR changed IA32_APIC_BASE (MSR 0x1B), with the new value. The
+   * machine points it at the local APIC (LocalApic.setBaseMsr) so the MMIO window
+   * follows relocation and the global enable bit. A hook, not state: never saved.
+   */
+  onApicBaseWrite: ((value: number) => void) | null = null;
+  /**
    * Debug traps recorded during the current instruction, as DR6 bits (B0-B3 from data
    * breakpoints, BT from a task switch into a TSS with the T bit). At the end of the
    * instruction (or event delivery) that set it, before the next instruction runs, the

@@ -1,0 +1,43 @@
+// BIOS Data Area (segment 0x40) offsets guests read, and the EBDA placement.
+export const BDA = 0x400;
+export const BDA_COM = 0x400; // 4 words: UART bases
+export const BDA_LPT = 0x408;
+export const BDA_EBDA_SEG = 0x40e;
+export const BDA_EQUIPMENT = 0x410;
+export const BDA_MEM_KB = 0x413;
+export const BDA_KBD_FLAGS1 = 0x417;
+export const BDA_KBD_FLAGS2 = 0x418;
+export const BDA_KBD_HEAD = 0x41a;
+export const BDA_KBD_TAIL = 0x41c;
+export const BDA_KBD_BUF = 0x41e; // default buffer 0x41E-0x43D
+export const BDA_FLOPPY_STATUS = 0x441;
+export const BDA_VIDEO_MODE = 0x449;
+export const BDA_VIDEO_COLS = 0x44a;
+export const BDA_VIDEO_PAGE_SIZE = 0x44c;
+export const BDA_VIDEO_PAGE_START = 0x44e;
+export const BDA_CURSOR_POS = 0x450; // 8 pages x (col, row)
+export const BDA_CURSOR_SHAPE = 0x460; // end, start
+export const BDA_ACTIVE_PAGE = 0x462;
+export const BDA_CRTC_BASE = 0x463;
+export const BDA_MODE_CTL = 0x465;
+export const BDA_PALETTE = 0x466;
+export const BDA_TICKS = 0x46c;
+export const BDA_MIDNIGHT = 0x470;
+export const BDA_RESET_FLAG = 0x472;
+export const BDA_HD_STATUS = 0x474;
+export const BDA_HD_COUNT = 0x475;
+export const BDA_KBD_BUF_START = 0x480;
+export const BDA_KBD_BUF_END = 0x482;
+export const BDA_ROWS = 0x484; // rows - 1
+export const BDA_CHAR_HEIGHT = 0x485;
+export const BDA_VIDEO_CTL = 0x487;
+export const BDA_VIDEO_SWITCHES = 0x488;
+export const BDA_VGA_FLAGS = 0x489;
+export const BDA_DCC_INDEX = 0x48a;
+export const BDA_KBD_FLAGS3 = 0x496;
+export const BDA_KBD_LEDS = 0x497;
+
+/** 1 KiB EBDA just below 640 KiB; base memory reported as 639 KiB. */
+export const EBDA_SEG = 0x9fc0;
+export const EBDA_BASE = EBDA_SEG << 4;
+export const EBDA_KB = 1;

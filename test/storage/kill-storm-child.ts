@@ -1,0 +1,37 @@
+// The process the kill -9 storm kills. Modes:
+//   write IMAGE SEED FLUSH_EVERY  — deterministic random guest-like writes (see
+//       stormWrites), flushing every FLUSH_EVERY writes and reporting `F <seq>` on
+//       stdout *after* each flush returned (written synchronously, so a report always
+//       means the flush completed);
+//   convert SRC DST               — a disk conversion to qcow2.
+// Prints `READY` once the image is open / the conversion starts.
+import fs from 'node:fs';
+import { openDiskImage } from '../../electron/node/storage/open-image';
+import { convertDisk } from '../../electron/node/storage/disk-operations';
+import { stormWrites } from './kill-storm-writes';
+
+const say = (s: string) => fs.writeSync(1, s + '\n');
+
+async function main(): Promise<void> {
+  const [mode, a, b, c] = process.argv.slice(2);
+  if (mode === 'write') {
+    const img = openDiskImage(a, { writable: true });
+    const flushEvery = Number(c);
+    say('READY');
+    const gen = stormWrites(Number(b), img.size);
+    for (;;) {
+      const w = gen.next();
+      img.write(w.offset, w.data);
+      if (w.seq % flushEvery === 0) {
+        img.flush();
+        say(`F ${w.seq}`);
+      }
+    }
+  } else if (mode === 'convert') {
+    say('READY');
+    await convertDisk(a, b, { format: 'qcow2' });
+    say('DONE');
+  } else throw new Error(`unknown mode ${mode}`);
+}
+
+void main();

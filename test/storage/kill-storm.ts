@@ -1,0 +1,188 @@
+// The kill -9 storm: a child process writes guest-like random data to a qcow2 image
+// (flushing now and then and reporting each completed flush), or converts an image,
+// and is killed with SIGKILL at a random moment. After each kill:
+//  - `qemu-img check` must report no corruption (exit 0; exit 3 = leaked clusters only,
+//    accepted after a kill and counted; exit 2 or anything else fails the trial);
+//  - every write covered by an acknowledged flush reads back intact (bytes that a
+//    later, unacknowledged write may have touched are the only ones allowed to differ);
+//  - the image reopens writable for the next trial (the storm continues on it);
+//  - a killed conversion leaves no destination file; the next conversion removes the
+//    stale temp file and succeeds.
+// Usage: node --import tsx test/storage/kill-storm.ts [--trials N]   (default 20, ~1 min)
+// Ends with `N passed, N failed`.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Tally, hasTool, qemuCheck, randomBytes, rng, run, tempDir } from './qemu-tools';
+import { stormWrites } from './kill-storm-writes';
+import { openDiskImage } from '../../electron/node/storage/open-image';
+import { convertDisk, createDisk } from '../../electron/node/storage/disk-operations';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const MiB = 1024 * 1024;
+
+function argTrials(): number {
+  const i = process.argv.indexOf('--trials');
+  const v = i >= 0 ? Number(process.argv[i + 1]) : Number(process.env.STORM_TRIALS ?? 20);
+  if (!Number.isInteger(v) || v < 1) throw new Error('--trials needs a positive integer');
+  return v;
+}
+
+interface ChildRun {
+  lines: string[];
+  killed: boolean;
+}
+
+/** Spawn the child, wait for READY, kill it with SIGKILL after `delayMs` (or let it finish). */
+function runChild(args: string[], delayMs: number): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'kill-storm-child.ts'), ...args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    let timer: NodeJS.Timeout | undefined;
+    let killed = false;
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!timer && out.includes('READY\n'))
+        timer = setTimeout(() => {
+          killed = child.kill('SIGKILL');
+        }, delayMs);
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(guard);
+      if (timer) clearTimeout(timer);
+      if (signal !== 'SIGKILL' && code !== 0) reject(new Error(`child exited ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
+      else resolve({ lines: out.split('\n').filter(Boolean), killed: killed || signal === 'SIGKILL' });
+    });
+  });
+}
+
+function readAll(file: string): Uint8Array {
+  const img = openDiskImage(file);
+  try {
+    const out = new Uint8Array(img.size);
+    img.read(0, out, 0, img.size);
+    return out;
+  } finally {
+    img.close();
+  }
+}
+
+interface Disk {
+  file: string;
+  expected: Uint8Array;
+}
+
+async function main(): Promise<void> {
+  const t = new Tally();
+  if (!hasTool('qemu-img')) {
+    t.skip('kill storm', 'qemu-img is not installed (Debian package qemu-utils)');
+    t.finish();
+  }
+  const trials = argTrials();
+  const dir = tempDir('storm');
+  const r = rng(Number(process.env.STORM_SEED ?? Date.now() % 100000));
+
+  // Disk A: 4 KiB clusters over a raw backing file (copy-on-write, lots of metadata);
+  // disk B: 64 KiB clusters, standalone.
+  const size = 32 * MiB;
+  const base = randomBytes(size, rng(1));
+  fs.writeFileSync(path.join(dir, 'base.raw'), base);
+  await createDisk(path.join(dir, 'a.qcow2'), { backing: 'base.raw', clusterSize: 4096 });
+  await createDisk(path.join(dir, 'b.qcow2'), { size, clusterSize: 65536 });
+  const disks: Disk[] = [
+    { file: path.join(dir, 'a.qcow2'), expected: base.slice() },
+    { file: path.join(dir, 'b.qcow2'), expected: new Uint8Array(size) },
+  ];
+  // Conversion source: 48 MiB, partly random, partly zero.
+  const src = new Uint8Array(48 * MiB);
+  for (let k = 0; k < 60; k++) src.set(randomBytes(400_000, r), Math.floor(r() * 47 * MiB));
+  const srcFile = path.join(dir, 'src.raw');
+  fs.writeFileSync(srcFile, src);
+  const dst = path.join(dir, 'converted.qcow2');
+
+  let leakTrials = 0;
+  let acked = 0;
+  let writeTrials = 0;
+  let convTrials = 0;
+  let convKilled = 0;
+  const t0 = Date.now();
+  for (let i = 0; i < trials; i++) {
+    if (i % 4 === 3) {
+      convTrials++;
+      await t.test(`trial ${i + 1}: kill -9 during a conversion`, async () => {
+        const delay = Math.floor(r() * 300);
+        const res = await runChild(['convert', srcFile, dst], delay);
+        const finished = res.lines.includes('DONE');
+        if (!finished) convKilled++;
+        if (fs.existsSync(dst)) {
+          // Only a complete, renamed image may exist.
+          const c = qemuCheck(dst);
+          if (c.status !== 0) throw new Error(`destination exists after the kill and fails qemu-img check (${c.status})`);
+          const cmp = run('qemu-img', ['compare', '-f', 'qcow2', '-F', 'raw', dst, srcFile]);
+          if (cmp.status !== 0) throw new Error('destination exists after the kill but differs from the source');
+          fs.rmSync(dst);
+        }
+        await convertDisk(srcFile, dst, { format: 'qcow2' });
+        const left = fs.readdirSync(dir).filter((n) => n.endsWith('.boxwood-partial'));
+        if (left.length) throw new Error(`temp files left after the next conversion: ${left.join(', ')}`);
+        const cmp = run('qemu-img', ['compare', '-f', 'qcow2', '-F', 'raw', dst, srcFile]);
+        if (cmp.status !== 0) throw new Error('re-run conversion differs from the source');
+        fs.rmSync(dst);
+        process.stdout.write(`     conversion ${finished ? 'finished before the kill' : `killed after ${delay} ms`}\n`);
+      });
+      continue;
+    }
+    writeTrials++;
+    const disk = disks[i % 2];
+    await t.test(`trial ${i + 1}: kill -9 during guest writes to ${path.basename(disk.file)}`, async () => {
+      const seed = 1 + Math.floor(r() * 1e9);
+      const flushEvery = 1 + Math.floor(r() * 12);
+      const delay = 50 + Math.floor(r() * 600);
+      const res = await runChild(['write', disk.file, String(seed), String(flushEvery)], delay);
+      if (!res.killed) throw new Error('the child was not killed');
+      let lastAck = 0;
+      for (const l of res.lines) if (l.startsWith('F ')) lastAck = Math.max(lastAck, Number(l.slice(2)));
+      acked += lastAck;
+
+      const c = qemuCheck(disk.file);
+      if (c.status === 3) leakTrials++;
+      else if (c.status !== 0) throw new Error(`qemu-img check exited ${c.status}: ${c.stdout.split('\n').slice(0, 6).join(' | ')}`);
+
+      // Expected: all writes up to the last acknowledged flush; the next flushEvery writes
+      // may or may not have reached the image (any of their bytes may differ).
+      const expected = disk.expected.slice();
+      const maybe = new Uint8Array(size);
+      const gen = stormWrites(seed, size);
+      for (let s = 1; s <= lastAck + flushEvery; s++) {
+        const w = gen.next();
+        if (s <= lastAck) expected.set(w.data, w.offset);
+        else maybe.fill(1, w.offset, w.offset + w.data.length);
+      }
+      const actual = readAll(disk.file);
+      for (let k = 0; k < size; k++)
+        if (!maybe[k] && actual[k] !== expected[k]) throw new Error(`byte ${k} lost: ${actual[k]} instead of ${expected[k]} (acked through write ${lastAck})`);
+      // The next trial continues from what is really on disk.
+      disk.expected = actual;
+      // And the image still opens writable after the crash.
+      openDiskImage(disk.file, { writable: true }).close();
+      process.stdout.write(`     killed after ${delay} ms, ${lastAck} writes acknowledged, qemu-img check exit ${c.status}\n`);
+    });
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  process.stdout.write(
+    `trials: ${trials} (${writeTrials} during writes, ${convTrials} during conversions, ${convKilled} conversions killed mid-way), ` +
+      `${acked} acknowledged writes verified, ${leakTrials} kills left leaked clusters (accepted), ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
+  t.finish();
+}
+
+void main();
