@@ -12,11 +12,23 @@ export async function buildRenderer(): Promise<void> {
   await viteBuild({ configFile: path.join(root, 'vite.config.ts'), logLevel: 'warn' });
 }
 
+const nodeBundle = { bundle: true, platform: 'node' as const, format: 'cjs' as const, target: 'node20', sourcemap: true, logLevel: 'warning' as const, external: ['electron'] };
+export const VM_PROCESS_BUNDLE = path.join(dist, 'vm-process.cjs');
+
+/**
+ * The VM process as one bundle. Both launchers run it (utilityProcess and
+ * child_process): bundled, the engine's cross-module constants are inlined, which
+ * makes the interpreter several times faster than running the sources through tsx.
+ */
+export async function buildVmProcess(): Promise<string> {
+  await esbuild({ ...nodeBundle, entryPoints: [path.join(root, 'electron/node/vm-process/vm-process-main.ts')], outfile: VM_PROCESS_BUNDLE });
+  return VM_PROCESS_BUNDLE;
+}
+
 export async function buildElectron(): Promise<void> {
-  const common = { bundle: true, platform: 'node' as const, format: 'cjs' as const, target: 'node20', sourcemap: true, logLevel: 'warning' as const, external: ['electron'] };
-  await esbuild({ ...common, entryPoints: [path.join(root, 'electron/main/main.ts')], outfile: path.join(dist, 'electron/main.cjs') });
-  await esbuild({ ...common, entryPoints: [path.join(root, 'electron/preload/preload.ts')], outfile: path.join(dist, 'electron/preload.cjs') });
-  await esbuild({ ...common, entryPoints: [path.join(root, 'electron/node/vm-process/vm-process-main.ts')], outfile: path.join(dist, 'vm-process.cjs') });
+  await esbuild({ ...nodeBundle, entryPoints: [path.join(root, 'electron/main/main.ts')], outfile: path.join(dist, 'electron/main.cjs') });
+  await esbuild({ ...nodeBundle, entryPoints: [path.join(root, 'electron/preload/preload.ts')], outfile: path.join(dist, 'electron/preload.cjs') });
+  await buildVmProcess();
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -26,7 +26,9 @@ export async function startLocalHost(opts: { home: string; kind: 'serve' | 'head
     const { buildRenderer } = await import('../../scripts/build');
     await buildRenderer();
   }
-  const service = new HostService(new VmLibrary(opts.home), nodeLauncher());
+  const { buildVmProcess } = await import('../../scripts/build');
+  const vmProcess = process.env.BOXWOOD_TSX === '1' ? undefined : await buildVmProcess();
+  const service = new HostService(new VmLibrary(opts.home), nodeLauncher(vmProcess));
   const server = await startServer({ service, staticDir: RENDERER_DIR, port: opts.port, host: opts.host });
   writeEndpoint(opts.home, { pid: process.pid, port: server.port, token: server.token, kind: opts.kind });
   let stopped = false;

@@ -22,6 +22,19 @@ import {
   Vec,
 } from './state';
 import { deliverEvent, checkCodeBreakpoint } from './system/index';
+import {
+  BLOCK_TABLE_SIZE as BLOCK_TABLE_SIZE_,
+  DecodedBlock,
+  ENDS_BLOCK as ENDS_BLOCK_,
+  MAX_BLOCK_INSTRUCTIONS as MAX_BLOCK_INSTRUCTIONS_,
+  PK_A32 as PK_A32_,
+  PK_HDR_SHIFT as PK_HDR_SHIFT_,
+  PK_LOCK as PK_LOCK_,
+  PK_O32 as PK_O32_,
+  PK_REP_SHIFT as PK_REP_SHIFT_,
+  PK_SEG_SHIFT as PK_SEG_SHIFT_,
+  type BlockExecutor,
+} from './block-cache';
 // Module-local copies of imported constants (an imported binding can cost a getter call per use).
 const Reg_EDX = Reg.EDX;
 const Reg_ESP = Reg.ESP;
@@ -45,6 +58,17 @@ const FLAG_RF = FLAG_RF_;
 const FLAG_TF = FLAG_TF_;
 const NO_ERROR_CODE = NO_ERROR_CODE_;
 const SEG_ACCESS_DB = SEG_ACCESS_DB_;
+const BLOCK_TABLE_MASK = BLOCK_TABLE_SIZE_ - 1;
+const ENDS_BLOCK = ENDS_BLOCK_;
+const MAX_BLOCK_INSTRUCTIONS = MAX_BLOCK_INSTRUCTIONS_;
+const PK_A32 = PK_A32_;
+const PK_HDR_SHIFT = PK_HDR_SHIFT_;
+const PK_LOCK = PK_LOCK_;
+const PK_O32 = PK_O32_;
+const PK_REP_SHIFT = PK_REP_SHIFT_;
+const PK_SEG_SHIFT = PK_SEG_SHIFT_;
+/** REP field of a packed header word -> repPrefix. */
+const REP_BYTES = [0, 0xf2, 0xf3, 0];
 
 /** EDX after reset: family 6, model 5, stepping 2 (Pentium II "Deschutes"), as CPUID leaf 1 reports. */
 export const RESET_SIGNATURE = 0x0652;
@@ -55,7 +79,7 @@ export interface CpuOptions {
   fpu?: FpuUnit;
 }
 
-export class Cpu extends CpuDecoder implements CpuCore, Snapshottable {
+export class Cpu extends CpuDecoder implements CpuCore, Snapshottable, BlockExecutor {
   readonly stateId = 'cpu';
   readonly stateVersion = 1;
 
@@ -77,6 +101,44 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable {
 
   private readonly opcodes: Handler[] = OPCODES;
 
+  // ---- Decoded-block cache (block-cache.ts) ----
+  /** Executes cached blocks: the interpreter itself, or a JIT wrapping it (the seam). */
+  blockExecutor: BlockExecutor = this;
+  /** Use the block cache (false: decode every instruction from memory, as a reference). */
+  blockCacheEnabled = true;
+  /** Direct-mapped table of blocks by physical address. */
+  private readonly blockTable: (DecodedBlock | null)[] = new Array<DecodedBlock | null>(BLOCK_TABLE_SIZE_).fill(null);
+  /** Per physical RAM page: generation, bumped when the page is written (kills its blocks). */
+  private readonly pageGen: Uint32Array;
+  /** Pages marked in mem.codePages since the last flush (may repeat). */
+  private markedPages: number[] = [];
+  /**
+   * Set when the block being executed or recorded must stop after the current
+   * instruction: its page was written, the mode caches changed, or the TLB was flushed.
+   */
+  blockExit = false;
+  /** Physical page of the block being executed or recorded, or -1. */
+  private execPage = -1;
+  /** The executor already did the instruction-boundary work for the next instruction. */
+  boundaryDone = false;
+  /** Blocks recorded / executions of cached blocks (statistics). */
+  blocksRecorded = 0;
+  blocksExecuted = 0;
+
+  // Recording: the run loop interprets instructions one by one; decodeAndExecute stores
+  // each header here, and the block is built when the straight line ends.
+  private recording = false;
+  private readonly rec = new Int32Array(2 * MAX_BLOCK_INSTRUCTIONS_);
+  private recCount = 0;
+  private recPending = false;
+  private recPhys = 0;
+  private recGen = 0;
+  private recCodeBig = false;
+  private recStartEip = 0;
+  private recNextEip = 0;
+  private recLinPage = 0;
+  private recLastOp = 0;
+
   constructor(bus: CpuBus, options: CpuOptions = {}) {
     super();
     this.bus = bus;
@@ -86,8 +148,20 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable {
     this.ram32 = bus.mem.ram32;
     this.hasFpu = options.fpu !== undefined;
     this.fpu = options.fpu ?? new AbsentFpu();
-    // A20, PAM, ROM/RAM and MMIO changes invalidate the physical side of every TLB entry.
-    bus.mem.onMapChange = () => this.flushTlb(true);
+    this.pageGen = new Uint32Array(bus.mem.codePages.length);
+    // A20, PAM, ROM/RAM and MMIO changes invalidate the physical side of every TLB entry;
+    // a memory-map change or memory state load also drops every decoded block.
+    const previousMapChange = bus.mem.onMapChange;
+    bus.mem.onMapChange = () => {
+      previousMapChange();
+      this.flushTlb(true);
+      this.flushBlocks();
+    };
+    const previousCodeWrite = bus.mem.onCodeWrite;
+    bus.mem.onCodeWrite = (page) => {
+      previousCodeWrite(page);
+      this.codePageWritten(page);
+    };
     this.reset();
   }
 
@@ -129,6 +203,7 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable {
     this.pendingDebugTrap = 0;
     this.fpu.reset();
     this.flushTlb(true);
+    this.flushBlocks();
     this.updateModeCaches();
   }
 
@@ -137,17 +212,179 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable {
     this.csBase = this.segBase[Seg_CS];
     this.csLimit = this.segLimit[Seg_CS];
     this.fetchPage = -1;
+    this.blockExit = true;
     this.updateMemoryModes();
   }
 
   override flushTlb(global: boolean): void {
     super.flushTlb(global);
     this.fetchPage = -1;
+    this.blockExit = true;
   }
 
   override invlpg(lin: number): void {
     super.invlpg(lin);
     this.fetchPage = -1;
+    this.blockExit = true;
+  }
+
+  // ---- Decoded-block cache ----
+
+  /** Drop every decoded block (reset, memory-map change, state load, direct RAM writes by a loader). */
+  flushBlocks(): void {
+    const codePages = this.mem.codePages;
+    if (this.markedPages.length > codePages.length) {
+      codePages.fill(0);
+      for (let p = 0; p < this.pageGen.length; p++) this.pageGen[p]++;
+    } else {
+      for (const p of this.markedPages) {
+        codePages[p] = 0;
+        this.pageGen[p]++;
+      }
+    }
+    this.markedPages = [];
+    this.blockExit = true;
+    this.recording = false;
+  }
+
+  /** mem.onCodeWrite: a write reached a page holding decoded code. */
+  private codePageWritten(page: number): void {
+    this.mem.codePages[page] = 0;
+    this.pageGen[page]++;
+    if (page === this.execPage) this.blockExit = true;
+  }
+
+  /** The page will hold decoded code: writes to it must reach PhysicalMemory (onCodeWrite). */
+  private markCodePage(page: number): void {
+    if (this.mem.codePages[page] !== 0) return;
+    this.mem.codePages[page] = 1;
+    this.markedPages.push(page);
+    this.revokeDirectWrites(page);
+  }
+
+  /** Start recording a block at CS:EIP, whose linear page is the cached fetch page. */
+  private startRecording(phys: number): void {
+    const page = phys >>> 12;
+    this.markCodePage(page);
+    this.recording = true;
+    this.recCount = 0;
+    this.recPending = false;
+    this.recPhys = phys;
+    this.recGen = this.pageGen[page];
+    this.recCodeBig = this.codeBig;
+    this.recStartEip = this.eip;
+    this.recNextEip = this.eip;
+    this.recLinPage = ((this.csBase + this.eip) | 0) >>> 12;
+    this.execPage = page;
+    this.blockExit = false;
+  }
+
+  /** decodeAndExecute, while recording: the header of the instruction about to run. */
+  private recordHeader(op: number): void {
+    const start = this.instrEip;
+    const lin = (this.csBase + start) | 0;
+    const hdr = this.eip - start;
+    if (start !== this.recNextEip || this.blockExit || lin >>> 12 !== this.recLinPage || (lin & 0xfff) + hdr > 0x1000) {
+      this.finishRecording();
+      return;
+    }
+    const n = this.recCount;
+    let w = op | (hdr << PK_HDR_SHIFT);
+    if (this.o32) w |= PK_O32;
+    if (this.a32) w |= PK_A32;
+    w |= (this.segOverride + 1) << PK_SEG_SHIFT;
+    if (this.repPrefix !== 0) w |= (this.repPrefix === 0xf2 ? 1 : 2) << PK_REP_SHIFT;
+    if (this.lockPrefix) w |= PK_LOCK;
+    this.rec[2 * n] = start - this.recStartEip;
+    this.rec[2 * n + 1] = w;
+    this.recLastOp = op;
+    this.recPending = true;
+  }
+
+  /** After an instruction retired while recording: keep it, and end the block where it must end. */
+  private recordRetired(): void {
+    if (!this.recPending) {
+      this.finishRecording();
+      return;
+    }
+    this.recPending = false;
+    this.recCount++;
+    this.recNextEip = this.eip;
+    if (
+      ENDS_BLOCK[this.recLastOp] !== 0 ||
+      this.recCount >= MAX_BLOCK_INSTRUCTIONS ||
+      this.blockExit ||
+      this.halted ||
+      ((this.csBase + this.eip) | 0) >>> 12 !== this.recLinPage
+    ) {
+      this.finishRecording();
+    }
+  }
+
+  /** Build the block from what was recorded (nothing if its page was written meanwhile). */
+  private finishRecording(): void {
+    this.recording = false;
+    this.execPage = -1;
+    const n = this.recCount;
+    const page = this.recPhys >>> 12;
+    if (n === 0 || this.pageGen[page] !== this.recGen) return;
+    const code = this.rec.slice(0, 2 * n);
+    const lastHeaderByte = code[2 * n - 2] + ((code[2 * n - 1] >> PK_HDR_SHIFT) & 15) - 1;
+    const block = new DecodedBlock(this.recPhys, page, this.recCodeBig, this.recGen, n, code, lastHeaderByte);
+    this.blockTable[(this.recPhys ^ (this.recPhys >>> 11)) & BLOCK_TABLE_MASK] = block;
+    this.blocksRecorded++;
+  }
+
+  /**
+   * BlockExecutor, the interpreter's implementation (see block-cache.ts for the contract):
+   * the same work as step() per instruction, with the header taken from the block.
+   */
+  executeBlock(b: DecodedBlock, budget: number): void {
+    const code = b.code;
+    const n = b.length < budget ? b.length : budget;
+    const startEip = this.eip;
+    this.blockExit = false;
+    this.execPage = b.page;
+    let i = 0;
+    for (;;) {
+      const eip = startEip + code[2 * i];
+      const w = code[2 * i + 1];
+      const tf = this.flagsReg & FLAG_TF;
+      this.instrEip = eip;
+      this.instrEsp = this.reg32[Reg_ESP];
+      if (this.debugActive && (this.flagsReg & FLAG_RF) === 0) {
+        checkCodeBreakpoint(this, (this.csBase + eip) | 0);
+      }
+      this.o32 = (w & PK_O32) !== 0;
+      this.a32 = (w & PK_A32) !== 0;
+      this.segOverride = ((w >> PK_SEG_SHIFT) & 7) - 1;
+      this.repPrefix = REP_BYTES[(w >> PK_REP_SHIFT) & 3];
+      this.lockPrefix = (w & PK_LOCK) !== 0;
+      this.eip = eip + ((w >> PK_HDR_SHIFT) & 15);
+      const op = w & 0x1ff;
+      if (this.lockPrefix) this.checkLock(op);
+      this.opcodes[op](this);
+      this.instructionCount++;
+      this.flagsReg &= ~FLAG_RF;
+      const traps = this.pendingDebugTrap | (tf && !this.suppressStepTrap ? DR6_BS : 0);
+      this.suppressStepTrap = false;
+      if (traps !== 0) {
+        this.deliverDebugTrap(traps);
+        break;
+      }
+      if (this.halted || ++i >= n || this.blockExit || this.eip !== startEip + code[2 * i]) break;
+      // The boundary before the next instruction, exactly as run() does it.
+      if (this.interruptShadow) this.interruptShadow = false;
+      else if (this.nmiPending || (this.flagsReg & FLAG_IF) !== 0) {
+        const before = this.eip;
+        this.checkExternalEvents();
+        if (this.blockExit || this.eip !== before) {
+          this.boundaryDone = true;
+          break;
+        }
+      }
+    }
+    this.execPage = -1;
   }
 
   raiseNmi(): void {
@@ -165,27 +402,55 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable {
    * the CPU halts (HLT with nothing to wake it) or shuts down.
    */
   run(maxInstructions: number): number {
-    let retired = 0;
+    const start = this.instructionCount;
+    this.boundaryDone = false;
     // Faults also use up the budget (without retiring), so a fault loop cannot hang the caller.
     let faults = 0;
-    while (retired + faults < maxInstructions && !this.isShutdown) {
+    while (this.instructionCount - start + faults < maxInstructions && !this.isShutdown) {
       try {
-        while (retired + faults < maxInstructions) {
-          if (this.halted) {
-            if (this.isShutdown || !this.wakeFromHalt()) return retired;
+        for (;;) {
+          const left = maxInstructions - (this.instructionCount - start) - faults;
+          if (left <= 0) break;
+          if (this.boundaryDone) this.boundaryDone = false;
+          else if (this.halted) {
+            if (this.isShutdown || !this.wakeFromHalt()) break;
           } else if (this.interruptShadow) this.interruptShadow = false;
           else if (this.nmiPending || (this.flagsReg & FLAG_IF) !== 0) this.checkExternalEvents();
+          const lin = (this.csBase + this.eip) | 0;
+          if (lin >>> 12 === this.fetchPage && !this.recording && this.blockCacheEnabled) {
+            const phys = this.fetchBase + (lin & 0xfff);
+            const b = this.blockTable[(phys ^ (phys >>> 11)) & BLOCK_TABLE_MASK];
+            if (
+              b !== null &&
+              b.phys === phys &&
+              b.codeBig === this.codeBig &&
+              b.gen === this.pageGen[b.page] &&
+              ((this.eip + b.lastHeaderByte) >>> 0) <= this.csLimit
+            ) {
+              b.executions++;
+              this.blocksExecuted++;
+              this.blockExecutor.executeBlock(b, left);
+              if (this.halted) break;
+              continue;
+            }
+            this.startRecording(phys);
+          }
           this.step();
-          retired++;
-          if (this.halted) return retired;
+          if (this.recording) this.recordRetired();
+          if (this.halted) break;
         }
+        break;
       } catch (e) {
         if (!(e instanceof CpuFault)) throw e;
         faults++;
+        this.boundaryDone = false;
+        this.execPage = -1;
+        if (this.recording) this.finishRecording();
         this.recoverFault(e);
       }
     }
-    return retired;
+    if (this.recording) this.finishRecording();
+    return this.instructionCount - start;
   }
 
   /**
@@ -202,13 +467,12 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable {
     }
   }
 
-  // Where a translation cache or JIT would plug in: step() is the only caller of
-  // decodeAndExecute(), which decodes and runs exactly one instruction straight from
-  // guest memory (no decoded-instruction cache yet, so self-modifying code needs no
-  // invalidation). A block cache keyed by physical page would replace that call with
-  // "execute the block at CS:EIP", invalidated through mem.codePages/onCodeWrite, and
-  // must keep the same per-instruction contract: instrEip/instrEsp set at each
-  // instruction start, CpuFault thrown for rollback, instructionCount per retirement.
+  // step() decodes and runs one instruction straight from guest memory; run() uses it
+  // for code with no cached block (recording the block as it goes) and hands cached
+  // blocks to blockExecutor (block-cache.ts: the JIT seam), which keeps step()'s
+  // per-instruction contract: instrEip/instrEsp set at each instruction start,
+  // CpuFault thrown for rollback, instructionCount per retirement, the same boundary
+  // work between instructions.
 
   /** One instruction: prefixes, dispatch, then the traps it left behind (single-step, data breakpoints). */
   private step(): void {
@@ -248,10 +512,12 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable {
         case 0xf2: case 0xf3: this.repPrefix = op; break;
         case 0x0f:
           op = 0x100 | this.fetch8();
+          if (this.recording) this.recordHeader(op);
           if (this.lockPrefix) this.checkLock(op);
           this.opcodes[op](this);
           return;
         default:
+          if (this.recording) this.recordHeader(op);
           if (this.lockPrefix) this.checkLock(op);
           this.opcodes[op](this);
           return;

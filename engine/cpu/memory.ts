@@ -79,6 +79,23 @@ export abstract class CpuMemory extends LazyFlags {
     this.tlb[lin >>> 12] = 0;
   }
 
+  /**
+   * Physical page `ppage` now holds decoded code: no TLB entry may keep granting direct
+   * writes to it (writes must reach PhysicalMemory, which reports them via onCodeWrite).
+   */
+  protected revokeDirectWrites(ppage: number): void {
+    if (this.tlbUsedCount > TLB_TRACKED_MAX) {
+      this.flushTlb(true);
+      return;
+    }
+    const tlb = this.tlb;
+    for (let i = 0; i < this.tlbUsedCount; i++) {
+      const lpage = this.tlbUsed[i];
+      const e = tlb[lpage];
+      if (e >>> 12 === ppage && (e & (TLB_SYS_WRITE | TLB_USER_WRITE)) !== 0) tlb[lpage] = e & ~(TLB_SYS_WRITE | TLB_USER_WRITE);
+    }
+  }
+
   /** Linear -> physical for one access, filling the TLB when the page is RAM/ROM. */
   protected translateLin(lin: number, write: boolean, user: boolean): number {
     let phys = this.pagingOn ? translate(this.core, lin, write, user) : lin;

@@ -123,6 +123,10 @@ describe('built-in BIOS boot', () => {
     let lit = 0;
     for (let y = 0; y < 16; y++) for (let x = 0; x < 8; x++) if (m.mem.read16(lfb + y * 1600 + x * 2) === 0xffff) lit++;
     expect(lit).toBeGreaterThan(10);
+    // The BIOS state (VBE mode, LFB) survives a machine snapshot.
+    const m2 = Machine.restore(m.config, m.saveState());
+    expect(m2.firmware!.saveState()).toEqual(m.firmware!.saveState());
+    expect(m2.vga.updateDisplayMode()).toMatchObject({ mode: 'graphics', width: 800, height: 600 });
   });
 
   it('sets modes 13h, 12h and 80x50 text and writes text in each', () => {

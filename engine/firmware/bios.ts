@@ -12,11 +12,12 @@
  *   bootOrder: ['cd', 'hd', 'floppy'],   // default; bootMenuMs: 500 (0 = no F12/Esc window)
  *   kernel, initrd, cmdline,             // Uint8Array bzImage (+ initrd): direct Linux boot
  *   serialPorts: [0x3f8],
- *   vga: { vramBytes, lfbAddress?, graphicsText?, onGraphicsText? },
+ *   vga: { vramBytes, lfbAddress?, onGraphicsText, onGraphicsScroll, graphicsText? },
  *                                        // Bochs VBE; the LFB comes from the PCI VGA's BAR0 after
- *                                        // POST assigned it, else lfbAddress. graphicsText(rows|null)
- *                                        // = the BIOS's text grid in graphics modes, kept through
- *                                        // scrolling: wire it to vga.setShadowText.
+ *                                        // POST assigned it, else lfbAddress. Text drawn in graphics
+ *                                        // modes: onGraphicsText(col,row,ch) → vga.shadowPutChar,
+ *                                        // onGraphicsScroll(lines,top,bottom) → vga.shadowScroll
+ *                                        // (or graphicsText(rows|null): the whole grid → setShadowText).
  *   pci: true,                           // PCI host at 0xCF8: POST assigns BARs/IRQs, PIIX4 PM base
  *   lapic: true, ioapic: { address: 0xfec00000, id: 0, pins: 24 } | null, hpet: { address } | null,
  *   acpi: true, pmBase: 0x600, s5SlpTyp: 0,

@@ -37,6 +37,8 @@ export interface BiosConfig {
     lfbAddress?: number;
     /** Text the BIOS drew in a graphics mode, so screen readers (tests) can see it. */
     onGraphicsText?: (col: number, row: number, ch: number, attr: number) => void;
+    /** The BIOS scrolled text rows top..bottom of a graphics screen (lines > 0 up, < 0 down, 0 clear): Vga.shadowScroll. */
+    onGraphicsScroll?: (lines: number, top: number, bottom: number) => void;
     /**
      * The whole text grid the BIOS drew in the current graphics mode (CP437 mapped to
      * Unicode), after every change including scrolling; null after a mode set. Wire it to

@@ -35,7 +35,7 @@ function build(): { f16: Uint8Array; f8: Uint8Array; missing: number[] } {
   for (let c = 0; c < 256; c++) {
     const u = chars[c].codePointAt(0)!;
     let map = byCode.get(u) ?? (FALLBACK[u] !== undefined ? byCode.get(FALLBACK[u]) : undefined);
-    if (u === 0xa0) map = byCode.get(0x20);
+    if (u === 0xa0 || c === 0) map = byCode.get(0x20); // NUL and NBSP draw blank
     if (!map) {
       if (c !== 0) missing.push(c);
       continue;

@@ -306,6 +306,7 @@ export class Video {
     bottom = Math.min(bottom, rows - 1);
     if (top > bottom || left > right) return;
     const height = bottom - top + 1;
+    if (!this.isText) this.b.cfg.vga?.onGraphicsScroll?.(n, top, bottom);
     if (n === 0 || Math.abs(n) >= height) n = height;
     const up = n > 0;
     const lines = Math.abs(n);

@@ -196,6 +196,18 @@ async function qemuToBoxwood(): Promise<void> {
     });
   }
 
+  for (const bits of [1, 8, 32, 64]) {
+    await t.test(`qemu-img qcow2 with refcount_bits=${bits}: Boxwood writes keep it clean`, () => {
+      const f = p(`rb-${bits}.qcow2`);
+      must('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', `refcount_bits=${bits},cluster_size=4096`, f, String(8 * MiB)]);
+      const ref = new Uint8Array(8 * MiB);
+      boxwoodWrites(f, ref, 150, 20000, bits);
+      fs.writeFileSync(p(`rb-${bits}.raw`), ref);
+      expectCheckClean(f);
+      expectCompare(f, p(`rb-${bits}.raw`));
+    });
+  }
+
   await t.test('qemu-img overlay with a raw backing file and zero clusters (qemu-io write -z)', () => {
     if (!haveIo) throw new Error('qemu-io is needed');
     const base = randomBytes(8 * MiB, rng(9));

@@ -3,11 +3,12 @@
 //       stormWrites), flushing every FLUSH_EVERY writes and reporting `F <seq>` on
 //       stdout *after* each flush returned (written synchronously, so a report always
 //       means the flush completed);
-//   convert SRC DST               — a disk conversion to qcow2.
+//   convert SRC DST               — a disk conversion to qcow2, printing `P <bytes done>`;
+//   compact IMAGE                 — a compaction (temp file + rename), same progress lines.
 // Prints `READY` once the image is open / the conversion starts.
 import fs from 'node:fs';
 import { openDiskImage } from '../../electron/node/storage/open-image';
-import { convertDisk } from '../../electron/node/storage/disk-operations';
+import { compactDisk, convertDisk } from '../../electron/node/storage/disk-operations';
 import { stormWrites } from './kill-storm-writes';
 
 const say = (s: string) => fs.writeSync(1, s + '\n');
@@ -29,7 +30,12 @@ async function main(): Promise<void> {
     }
   } else if (mode === 'convert') {
     say('READY');
-    await convertDisk(a, b, { format: 'qcow2' });
+    // Progress lines let the parent kill at a chosen point of the copy.
+    await convertDisk(a, b, { format: 'qcow2', onProgress: (done) => say(`P ${done}`) });
+    say('DONE');
+  } else if (mode === 'compact') {
+    say('READY');
+    await compactDisk(a, { onProgress: (done) => say(`P ${done}`) });
     say('DONE');
   } else throw new Error(`unknown mode ${mode}`);
 }

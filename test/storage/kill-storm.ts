@@ -7,7 +7,8 @@
 //    later, unacknowledged write may have touched are the only ones allowed to differ);
 //  - the image reopens writable for the next trial (the storm continues on it);
 //  - a killed conversion leaves no destination file; the next conversion removes the
-//    stale temp file and succeeds.
+//    stale temp file and succeeds;
+//  - a killed compaction leaves the old or the new image (same content, check clean).
 // Usage: node --import tsx test/storage/kill-storm.ts [--trials N]   (default 20, ~1 min)
 // Ends with `N passed, N failed`.
 import { spawn } from 'node:child_process';
@@ -35,8 +36,11 @@ interface ChildRun {
   killed: boolean;
 }
 
-/** Spawn the child, wait for READY, kill it with SIGKILL after `delayMs` (or let it finish). */
-function runChild(args: string[], delayMs: number): Promise<ChildRun> {
+/**
+ * Spawn the child; once its output satisfies `armed` (default: READY), kill it with
+ * SIGKILL after `delayMs` (it may finish first).
+ */
+function runChild(args: string[], delayMs: number, armed = (out: string) => out.includes('READY\n')): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'kill-storm-child.ts'), ...args], {
       cwd: root,
@@ -49,7 +53,7 @@ function runChild(args: string[], delayMs: number): Promise<ChildRun> {
     const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      if (!timer && out.includes('READY\n'))
+      if (!timer && armed(out))
         timer = setTimeout(() => {
           killed = child.kill('SIGKILL');
         }, delayMs);
@@ -114,13 +118,44 @@ async function main(): Promise<void> {
   let writeTrials = 0;
   let convTrials = 0;
   let convKilled = 0;
+  let compactTrials = 0;
   const t0 = Date.now();
   for (let i = 0; i < trials; i++) {
-    if (i % 4 === 3) {
+    if (i % 5 === 4) {
+      compactTrials++;
+      const disk = disks[(i / 5) % 2 | 0];
+      await t.test(`trial ${i + 1}: kill -9 during a compaction of ${path.basename(disk.file)}`, async () => {
+        const at = Math.floor(r() * 1.15 * size);
+        const passed = (out: string) => {
+          const m = /P (\d+)\n(?![\s\S]*P \d)/.exec(out);
+          return out.includes('DONE') || (!!m && Number(m[1]) >= at);
+        };
+        const res = await runChild(['compact', disk.file], Math.floor(r() * 20), passed);
+        // Old or new image, never a mix: clean (leaks only from earlier kills), same content.
+        const c = qemuCheck(disk.file);
+        if (c.status !== 0 && c.status !== 3) throw new Error(`qemu-img check exited ${c.status} after a killed compaction`);
+        const actual = readAll(disk.file);
+        if (Buffer.compare(Buffer.from(actual), Buffer.from(disk.expected)) !== 0) throw new Error('content changed by a killed compaction');
+        // The next writer of the image (here: a writable open) removes the killed run's temp file.
+        openDiskImage(disk.file, { writable: true }).close();
+        const left = fs.readdirSync(dir).filter((n) => n.startsWith(`.${path.basename(disk.file)}.`) && n.endsWith('.boxwood-partial'));
+        if (left.length) throw new Error(`temp files left: ${left.join(', ')}`);
+        const finished = res.lines.includes('DONE');
+        process.stdout.write(`     compaction ${finished ? 'finished before the kill' : `killed at ${at} of ${size} bytes`}, qemu-img check exit ${c.status}\n`);
+      });
+      continue;
+    }
+    if (i % 5 === 2) {
       convTrials++;
       await t.test(`trial ${i + 1}: kill -9 during a conversion`, async () => {
-        const delay = Math.floor(r() * 300);
-        const res = await runChild(['convert', srcFile, dst], delay);
+        // Kill once the copy passed a random point (beyond 100%: during or after the rename).
+        const at = Math.floor(r() * 1.15 * src.length);
+        const delay = Math.floor(r() * 20);
+        const passed = (out: string) => {
+          const m = /P (\d+)\n(?![\s\S]*P \d)/.exec(out);
+          return out.includes('DONE') || (!!m && Number(m[1]) >= at);
+        };
+        const res = await runChild(['convert', srcFile, dst], delay, passed);
         const finished = res.lines.includes('DONE');
         if (!finished) convKilled++;
         if (fs.existsSync(dst)) {
@@ -132,12 +167,12 @@ async function main(): Promise<void> {
           fs.rmSync(dst);
         }
         await convertDisk(srcFile, dst, { format: 'qcow2' });
-        const left = fs.readdirSync(dir).filter((n) => n.endsWith('.boxwood-partial'));
+        const left = fs.readdirSync(dir).filter((n) => n.startsWith('.converted.qcow2.') && n.endsWith('.boxwood-partial'));
         if (left.length) throw new Error(`temp files left after the next conversion: ${left.join(', ')}`);
         const cmp = run('qemu-img', ['compare', '-f', 'qcow2', '-F', 'raw', dst, srcFile]);
         if (cmp.status !== 0) throw new Error('re-run conversion differs from the source');
         fs.rmSync(dst);
-        process.stdout.write(`     conversion ${finished ? 'finished before the kill' : `killed after ${delay} ms`}\n`);
+        process.stdout.write(`     conversion ${finished ? 'finished before the kill' : `killed after copying ${at} of ${src.length} bytes`}\n`);
       });
       continue;
     }
@@ -179,7 +214,7 @@ async function main(): Promise<void> {
   }
   fs.rmSync(dir, { recursive: true, force: true });
   process.stdout.write(
-    `trials: ${trials} (${writeTrials} during writes, ${convTrials} during conversions, ${convKilled} conversions killed mid-way), ` +
+    `trials: ${trials} (${writeTrials} during writes, ${convTrials} during conversions (${convKilled} killed mid-way), ${compactTrials} during compactions), ` +
       `${acked} acknowledged writes verified, ${leakTrials} kills left leaked clusters (accepted), ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
   );
   t.finish();

@@ -14,6 +14,15 @@ import { createQcow2 } from '../../../engine/storage/qcow2-create';
 import { Qcow2Image } from '../../../engine/storage/qcow2-image';
 import { INCOMPAT_CORRUPT, INCOMPAT_DIRTY } from '../../../engine/storage/qcow2-header';
 import type { BlockDevice } from '../../../engine/storage/block-device';
+import { ImageInUseError, cleanStaleTemps, lockHolder, lockImage, tempPathFor } from './image-lock';
+
+export { cleanStaleTemps };
+
+/** Refuse to read an image another process is writing (its metadata may be unflushed). */
+function notInUse(file: string, what: string): void {
+  const pid = lockHolder(file);
+  if (pid !== null) throw new ImageInUseError(`${file} is in use by process ${pid}; ${what}`);
+}
 
 export type TargetFormat = 'qcow2' | 'raw';
 
@@ -27,42 +36,6 @@ export class CancelledError extends Error {
   constructor() {
     super('operation cancelled');
   }
-}
-
-const PARTIAL_SUFFIX = '.boxwood-partial';
-
-function tempPathFor(dst: string): string {
-  return path.join(path.dirname(dst), `.${path.basename(dst)}.${process.pid}${PARTIAL_SUFFIX}`);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Remove temp files left for `dst` by operations whose process is gone (killed). */
-export function cleanStaleTemps(dst: string): string[] {
-  const dir = path.dirname(dst);
-  const prefix = `.${path.basename(dst)}.`;
-  const removed: string[] = [];
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return removed;
-  }
-  for (const n of names) {
-    if (!n.startsWith(prefix) || !n.endsWith(PARTIAL_SUFFIX)) continue;
-    const pid = Number(n.slice(prefix.length, -PARTIAL_SUFFIX.length));
-    if (!Number.isInteger(pid) || (pid !== process.pid && pidAlive(pid))) continue;
-    fs.rmSync(path.join(dir, n), { force: true });
-    removed.push(n);
-  }
-  return removed;
 }
 
 /**
@@ -119,6 +92,7 @@ export async function createDisk(dst: string, opts: CreateOptions): Promise<void
   let backingFormat: ImageFormat | undefined;
   if (opts.backing) {
     if (format !== 'qcow2') throw new Error('a backing file needs the qcow2 format');
+    notInUse(resolveBacking(dst, opts.backing), 'a backing file must not change while overlays use it');
     const b = openDiskImage(resolveBacking(dst, opts.backing));
     try {
       backingFormat = b.format;
@@ -199,7 +173,7 @@ export function resizeDisk(file: string, newSize: number): void {
     if (newSize < img.size) throw new Error(`shrinking is not supported (${newSize} < current ${img.size})`);
     if (img.image instanceof Qcow2Image) img.image.resize(Math.ceil(newSize / 512) * 512);
     else if (img.format === 'raw') {
-      img.close();
+      // A second handle while the image (and its lock) stays open.
       const f = NodeFile.open(file, { writable: true });
       try {
         f.truncate(Math.ceil(newSize / 512) * 512);
@@ -207,7 +181,6 @@ export function resizeDisk(file: string, newSize: number): void {
       } finally {
         f.close();
       }
-      return;
     } else throw new Error(`resizing ${img.format} images is not supported`);
   } finally {
     img.close();
@@ -298,6 +271,7 @@ export interface ConvertOptions extends ProgressOptions {
 /** Convert any readable image (raw, qcow2 chain, VDI, VMDK, ISO) to a standalone qcow2 or raw file. */
 export async function convertDisk(srcPath: string, dst: string, opts: ConvertOptions): Promise<void> {
   if (path.resolve(srcPath) === path.resolve(dst)) throw new Error('source and destination are the same file');
+  notInUse(srcPath, 'stop the VM using it first');
   const src = openDiskImage(srcPath);
   try {
     await produce(dst, !!opts.overwrite, (temp) => writeImage(src, temp, opts.format, opts));
@@ -329,7 +303,14 @@ export async function cloneDisk(srcPath: string, dst: string, opts: CloneOptions
  */
 export async function compactDisk(file: string, opts: ProgressOptions = {}): Promise<{ before: number; after: number }> {
   const before = fs.statSync(file).blocks * 512;
-  const src = openDiskImage(file);
+  const release = lockImage(file); // nobody may write while the rewrite runs
+  let src: OpenedImage;
+  try {
+    src = openDiskImage(file);
+  } catch (e) {
+    release();
+    throw e;
+  }
   try {
     await produce(file, true, async (temp) => {
       if (src.format === 'raw') return writeImage(src, temp, 'raw', opts);
@@ -363,6 +344,7 @@ export async function compactDisk(file: string, opts: ProgressOptions = {}): Pro
     });
   } finally {
     src.close();
+    release();
   }
   return { before, after: fs.statSync(file).blocks * 512 };
 }
@@ -373,6 +355,7 @@ export async function compactDisk(file: string, opts: ProgressOptions = {}): Pro
 export function deleteDisk(file: string): void {
   if (!fs.existsSync(file)) throw new Error(`${file}: no such file`);
   if (!fs.statSync(file).isFile()) throw new Error(`${file} is not a regular file`);
+  notInUse(file, 'stop the VM using it first');
   fs.unlinkSync(file);
   syncDirectory(path.dirname(path.resolve(file)));
   cleanStaleTemps(file);

@@ -12,6 +12,7 @@ import { Qcow2Image } from '../../../engine/storage/qcow2-image';
 import { VdiImage } from '../../../engine/storage/vdi';
 import { VmdkImage } from '../../../engine/storage/vmdk';
 import { PROBE_BYTES, probeImageFormat, type ImageFormat } from '../../../engine/storage/image-formats';
+import { cleanStaleTemps, lockImage } from './image-lock';
 
 export type { ImageFormat };
 
@@ -37,6 +38,8 @@ export interface OpenImageOptions {
   writable?: boolean;
   /** Open as this format instead of probing (e.g. a qcow2 header's backing format). */
   format?: ImageFormat;
+  /** Attach as a CD: raw/ISO files become read-only 2048-byte-sector IsoImages. */
+  cdrom?: boolean;
 }
 
 function openFile(file: string, writable: boolean): NodeFile {
@@ -74,6 +77,7 @@ class ImageChain implements OpenedImage {
     readonly path: string,
     readonly chain: ChainLink[],
     private readonly backing: OpenedImage | null,
+    private readonly release: () => void = () => {},
   ) {}
   get size(): number {
     return this.image.size;
@@ -94,6 +98,7 @@ class ImageChain implements OpenedImage {
     try {
       this.image.close?.();
     } finally {
+      this.release();
       this.backing?.close();
     }
   }
@@ -156,19 +161,25 @@ function openChain(file: string, opts: OpenImageOptions, depth: number, seen: Se
     const msg = (e as Error).message;
     throw new Error(msg.includes(file) ? msg : `${file}: ${msg}`);
   }
+  let release = () => {};
   if (!probe) {
     ro.close();
-    const rw = openFile(file, true);
+    let rw: NodeFile | null = null;
     try {
+      release = lockImage(file); // one writer per image
+      cleanStaleTemps(file); // leftovers of a killed compaction of this image
+      rw = openFile(file, true);
       probe = construct(rw, format, file, true, backing);
     } catch (e) {
-      rw.close();
+      rw?.close();
+      release();
       backing?.close();
-      throw new Error(`${file}: ${(e as Error).message}`);
+      const msg = (e as Error).message;
+      throw new Error(msg.includes(file) ? msg : `${file}: ${msg}`);
     }
   }
   const chain = [{ path: file, format }, ...(backing?.chain ?? [])];
-  return new ImageChain(probe, format, file, chain, backing);
+  return new ImageChain(probe, format, file, chain, backing, release);
 }
 
 /**
@@ -176,5 +187,11 @@ function openChain(file: string, opts: OpenImageOptions, depth: number, seen: Se
  * its backing chain), ISO → IsoImage (read-only), VDI/VMDK → read-only readers.
  */
 export function openDiskImage(file: string, opts: OpenImageOptions = {}): OpenedImage {
+  if (opts.cdrom) {
+    if (opts.writable) throw new Error(`${file}: CD images attach read-only`);
+    const format = opts.format ?? probeFile(file);
+    if (format === 'raw') return openChain(file, { format: 'iso' }, 0, new Set());
+    return openChain(file, { format }, 0, new Set());
+  }
   return openChain(file, opts, 0, new Set());
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { inflateRaw } from '../../../engine/storage/qcow2-inflate';
 import { openDiskImage, probeFile } from './open-image';
+import { lockHolder } from './image-lock';
 import { CancelledError, cleanStaleTemps, convertDisk, createDisk, deleteDisk, diskInfo, parseSize, resizeDisk } from './disk-operations';
 
 const haveQemuImg = spawnSync('qemu-img', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -125,6 +126,23 @@ describe('open-image and disk operations', () => {
     });
     await expect(p).rejects.toBeInstanceOf(CancelledError);
     expect(fs.readdirSync(d)).toEqual(['s.raw']);
+    fs.rmSync(d, { recursive: true });
+  });
+
+  it('one writer per image: a second writable open is refused, a stale lock is taken over', async () => {
+    const d = tmp();
+    const f = path.join(d, 'l.qcow2');
+    await createDisk(f, { size: 1024 * 1024 });
+    const a = openDiskImage(f, { writable: true });
+    expect(lockHolder(f)).toBe(process.pid);
+    expect(() => openDiskImage(f, { writable: true })).toThrow(/in use by process/);
+    await expect(convertDisk(f, path.join(d, 'c.qcow2'), { format: 'qcow2' })).rejects.toThrow(/in use/);
+    openDiskImage(f).close(); // readers are not blocked
+    a.close();
+    expect(lockHolder(f)).toBe(null);
+    fs.writeFileSync(path.join(d, '.l.qcow2.boxwood-lock'), '999999999\n'); // a killed VM's lock
+    openDiskImage(f, { writable: true }).close();
+    expect(fs.existsSync(path.join(d, '.l.qcow2.boxwood-lock'))).toBe(false);
     fs.rmSync(d, { recursive: true });
   });
 

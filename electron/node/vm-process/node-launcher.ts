@@ -11,10 +11,14 @@ export const VM_PROCESS_ENTRY = path.join(here, 'vm-process-main.ts');
 /** tsx's loader by absolute URL: the child may start in any working directory. */
 const TSX_LOADER = import.meta.resolve('tsx');
 
+/**
+ * `entry` is the bundled VM process (dist/vm-process.cjs, what the app runs) or, for
+ * debugging with stack traces into the sources, the .ts entry run through tsx.
+ */
 export function nodeLauncher(entry = VM_PROCESS_ENTRY): VmProcessLauncher {
   return (vmId) => {
     const child = fork(entry, ['--vm', vmId], {
-      execArgv: ['--import', TSX_LOADER],
+      execArgv: entry.endsWith('.ts') ? ['--import', TSX_LOADER] : [],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
