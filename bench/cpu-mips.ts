@@ -50,6 +50,7 @@ for (let s = Seg.ES; s <= Seg.GS; s++) {
   cpu.segAccess[s] = s === Seg.CS ? 0xc9b : 0xc93;
 }
 cpu.eip = CODE;
+if (process.env.BENCH_NO_CACHE) cpu.blockCacheEnabled = false;
 cpu.updateModeCaches();
 
 // Warm up the JIT of the host engine, then measure.
@@ -64,6 +65,7 @@ while (elapsed < SECONDS) {
   elapsed = Number(process.hrtime.bigint() - start) / 1e9;
 }
 const used = process.cpuUsage(startCpu);
+if (process.env.BENCH_STATS) console.log(`blocks recorded ${cpu.blocksRecorded}, executed ${cpu.blocksExecuted}`);
 const cpuSeconds = (used.user + used.system) / 1e6;
 const executed = cpu.instructionCount - startCount;
 const mips = executed / elapsed / 1e6;

@@ -62,6 +62,8 @@ const suites: Suite[] = [
   },
   { name: 'cpu vectors', command: [...tsx, 'test/cpu/run-vectors.ts'], counts: summaryLine },
   { name: 'cpu programs vs QEMU/Bochs/host', command: [...tsx, 'test/cpu-programs/run.ts'], counts: summaryLine },
+  { name: 'storage interop (qemu-img)', command: [...tsx, 'test/storage/interop.ts'], counts: summaryLine },
+  { name: 'storage kill -9 storm', command: [...tsx, 'test/storage/kill-storm.ts'], counts: summaryLine },
   { name: 'e2e manager (chromium)', command: [...tsx, 'test/e2e/manager.e2e.ts'], counts: summaryLine },
   { name: 'e2e display (hello)', command: [...tsx, 'test/e2e/display-hello.e2e.ts'], counts: summaryLine },
   { name: 'electron smoke', command: [...tsx, 'test/e2e/electron-smoke.ts'], counts: summaryLine },

@@ -17,7 +17,7 @@ import type { StorageAttachment } from '../../protocol/vm-config';
 export const VM_USAGE = `usage: boxwood vm <command> [options]
   list                                   all machines with their state
   info <vm>                              settings of one machine
-  create --name N [--os linux] [--memory MiB] [--disk-size MiB | --disk PATH] [--iso PATH]
+  create --name N [--os linux] [--memory MiB] [--disk-size MiB [--disk-format qcow2|raw] | --disk PATH] [--iso PATH]
          [--firmware builtin|seabios] [--boot cdrom,disk,floppy] [--kernel F [--initrd F] [--append S]]
   modify <vm> [--name N] [--memory MiB] [--iso PATH|none] [--firmware F] [--boot LIST] [--notes TEXT]
   start <vm> [--headless] [--serial]     power on (--headless: this process hosts it until it stops)
@@ -79,10 +79,10 @@ async function dispatch(sub: string, rest: string[], call: Call, home: string, r
     case 'create': {
       const { values: o } = parseArgs({
         args: rest,
-        options: { name: { type: 'string' }, os: { type: 'string', default: 'linux' }, memory: { type: 'string', default: '256' }, 'disk-size': { type: 'string' }, disk: { type: 'string' }, iso: { type: 'string' }, firmware: { type: 'string' }, boot: { type: 'string' }, kernel: { type: 'string' }, initrd: { type: 'string' }, append: { type: 'string' } },
+        options: { name: { type: 'string' }, os: { type: 'string', default: 'linux' }, memory: { type: 'string', default: '256' }, 'disk-size': { type: 'string' }, 'disk-format': { type: 'string', default: 'qcow2' }, disk: { type: 'string' }, iso: { type: 'string' }, firmware: { type: 'string' }, boot: { type: 'string' }, kernel: { type: 'string' }, initrd: { type: 'string' }, append: { type: 'string' } },
       });
       const storage: StorageAttachment[] = [];
-      if (o.disk) storage.push({ bus: 'ide', port: 0, kind: 'disk', path: path.resolve(o.disk), format: 'raw' });
+      if (o.disk) storage.push({ bus: 'ide', port: 0, kind: 'disk', path: path.resolve(o.disk) });
       storage.push({ bus: 'ide', port: 2, kind: 'cdrom', path: o.iso ? path.resolve(o.iso) : null, format: 'iso' });
       const vm: VmSummary = await call('vm.create', {
         name: o.name ?? '',
@@ -91,7 +91,7 @@ async function dispatch(sub: string, rest: string[], call: Call, home: string, r
         firmware: o.firmware,
         bootOrder: o.boot?.split(','),
         storage,
-        newDisk: o['disk-size'] ? { sizeMiB: Number(o['disk-size']), format: 'raw' } : undefined,
+        newDisk: o['disk-size'] ? { sizeMiB: Number(o['disk-size']), format: o['disk-format'] } : undefined,
         kernel: o.kernel ? { path: path.resolve(o.kernel), initrd: o.initrd ? path.resolve(o.initrd) : undefined, cmdline: o.append ?? '' } : undefined,
       });
       console.log(`Created "${vm.config?.name}" (${vm.id}) in ${vm.folder}`);

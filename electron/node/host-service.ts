@@ -46,7 +46,7 @@ export class HostService {
       case 'vm.get':
         return this.summary(this.library.get(p.id as string));
       case 'vm.create': {
-        const cfg = this.library.create(p as never);
+        const cfg = await this.library.create(p as never);
         const vm = this.summary(this.library.get(cfg.id));
         this.emit({ event: 'vm.changed', vm });
         return vm;

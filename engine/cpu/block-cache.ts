@@ -7,9 +7,11 @@
 // number of header bytes (prefixes and the one- or two-byte opcode), the opcode
 // index into the dispatch table and the prefix state the header produces (operand
 // and address size, segment override, REP/REPNE, LOCK). ModR/M, SIB, displacement
-// and immediate bytes are NOT cached: the handlers fetch them from guest memory as
+// and immediate bytes are not cached: the handlers fetch them from guest memory as
 // always, so only header bytes need invalidation, and every header lies inside the
-// block's physical page (blocks end at page boundaries).
+// block's physical page (blocks end at page boundaries). (Pre-decoding the ModR/M
+// too was tried: it made decodeModrm too big for V8 to inline into the handlers and
+// cost ~10% on bench:cpu, so a JIT should decode operands when it compiles instead.)
 //
 // Where blocks end: after a control transfer (Jcc, JMP, CALL, RET, LOOP, INT, IRET,
 // far transfers), HLT, CLI/STI/POPF, MOV/POP SS and MOV Sreg, system instructions
@@ -17,21 +19,24 @@
 // any instruction that changed the mode caches or flushed the TLB (cpu.blockExit),
 // at a page boundary, and after MAX_BLOCK_INSTRUCTIONS.
 //
-// Invalidation. A page holding blocks is marked in mem.codePages; the CPU keeps no
-// writable TLB entry for it, so every write to it (CPU, DMA via dmaWrite, firmware)
-// reaches PhysicalMemory, which calls onCodeWrite(page): the page's generation is
+// Invalidation. A page holding blocks is marked in mem.codePages and the CPU keeps no
+// TLB entry granting direct writes to it (marking revokes them; translateLin does not
+// grant them), so every write to it (CPU, DMA via dmaWrite, firmware) reaches
+// PhysicalMemory, which calls onCodeWrite(page): the page's generation is
 // bumped (every block recorded under the old generation is dead), the mark is
-// cleared (later writes take the fast path again) and, if the page is the one being
+// cleared (the next slow write refills the TLB entry with write access) and, if the page is the one being
 // executed or recorded, the running block stops after the current instruction, so
 // self-modifying code inside the executing block works. Reset, a memory-map change
-// (A20, PAM, MMIO, memory state load) drop every block.
+// (A20, PAM, MMIO, memory state load) drop every block. A page invalidated over and
+// over (code and data sharing a page) is left uncached for a while (page strikes).
 
 /** Longest block, in instructions. */
 export const MAX_BLOCK_INSTRUCTIONS = 64;
 /** Direct-mapped lookup table size (a power of two). */
 export const BLOCK_TABLE_SIZE = 1 << 16;
 
-// Packed per-instruction word (DecodedBlock.code[2 * i + 1]):
+// Per instruction, two words of DecodedBlock.code: [2i] offset from the block start,
+// [2i+1] the packed header word:
 //   bits 0-8   opcode index (0x000-0x0FF one-byte, 0x100-0x1FF 0F xx)
 //   bits 9-12  header length (prefixes + opcode bytes, 1..15)
 //   bit  13    o32, bit 14 a32
@@ -68,8 +73,8 @@ export class DecodedBlock {
     readonly length: number,
     /** Per instruction: [offset from the block start, packed header word]. */
     readonly code: Int32Array,
-    /** Offset from the block start of the last header byte (for the CS limit check). */
-    readonly lastHeaderByte: number,
+    /** Offset from the block start of the last cached byte (for the CS limit check). */
+    readonly lastCachedByte: number,
   ) {}
 }
 

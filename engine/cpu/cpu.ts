@@ -69,6 +69,10 @@ const PK_REP_SHIFT = PK_REP_SHIFT_;
 const PK_SEG_SHIFT = PK_SEG_SHIFT_;
 /** REP field of a packed header word -> repPrefix. */
 const REP_BYTES = [0, 0xf2, 0xf3, 0];
+/** Invalidations of one page within a strike epoch after which the page is no longer cached. */
+const STRIKE_LIMIT = 8;
+/** Strike epoch length, in instructions. */
+const STRIKE_EPOCH = 1 << 22;
 
 /** EDX after reset: family 6, model 5, stepping 2 (Pentium II "Deschutes"), as CPUID leaf 1 reports. */
 export const RESET_SIGNATURE = 0x0652;
@@ -91,6 +95,7 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable, BlockExec
   protected readonly ram: Uint8Array;
   protected readonly ram16: Uint16Array;
   protected readonly ram32: Int32Array;
+  private readonly codePages: Uint8Array;
 
   /** Set by a triple fault: nothing runs until reset(). */
   isShutdown = false;
@@ -104,8 +109,13 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable, BlockExec
   // ---- Decoded-block cache (block-cache.ts) ----
   /** Executes cached blocks: the interpreter itself, or a JIT wrapping it (the seam). */
   blockExecutor: BlockExecutor = this;
-  /** Use the block cache (false: decode every instruction from memory, as a reference). */
-  blockCacheEnabled = true;
+  /**
+   * Use the decoded-block cache. Off by default: with the interpreter as the only
+   * BlockExecutor, executing cached headers/ModR/M measured no faster than decoding
+   * from memory (bench:cpu), so the cache only pays once a JIT compiles hot blocks.
+   * When off, run() is the plain interpreter loop and no page is marked as code.
+   */
+  blockCacheEnabled = false;
   /** Direct-mapped table of blocks by physical address. */
   private readonly blockTable: (DecodedBlock | null)[] = new Array<DecodedBlock | null>(BLOCK_TABLE_SIZE_).fill(null);
   /** Per physical RAM page: generation, bumped when the page is written (kills its blocks). */
@@ -121,6 +131,14 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable, BlockExec
   private execPage = -1;
   /** The executor already did the instruction-boundary work for the next instruction. */
   boundaryDone = false;
+  /**
+   * Per physical page: how often its blocks were invalidated in the current strike
+   * epoch. A page rewritten again and again (code and data sharing a page) stops being
+   * cached until the epoch ends, so it runs at plain-interpreter speed instead of
+   * re-recording after every write.
+   */
+  private readonly pageStrikes: Uint8Array;
+  private strikeEpochEnd = 0;
   /** Blocks recorded / executions of cached blocks (statistics). */
   blocksRecorded = 0;
   blocksExecuted = 0;
@@ -146,9 +164,11 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable, BlockExec
     this.ram = bus.mem.ram;
     this.ram16 = bus.mem.ram16;
     this.ram32 = bus.mem.ram32;
+    this.codePages = bus.mem.codePages;
     this.hasFpu = options.fpu !== undefined;
     this.fpu = options.fpu ?? new AbsentFpu();
     this.pageGen = new Uint32Array(bus.mem.codePages.length);
+    this.pageStrikes = new Uint8Array(bus.mem.codePages.length);
     // A20, PAM, ROM/RAM and MMIO changes invalidate the physical side of every TLB entry;
     // a memory-map change or memory state load also drops every decoded block.
     const previousMapChange = bus.mem.onMapChange;
@@ -243,21 +263,23 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable, BlockExec
       }
     }
     this.markedPages = [];
+    this.pageStrikes.fill(0);
     this.blockExit = true;
     this.recording = false;
   }
 
   /** mem.onCodeWrite: a write reached a page holding decoded code. */
   private codePageWritten(page: number): void {
-    this.mem.codePages[page] = 0;
+    this.codePages[page] = 0;
     this.pageGen[page]++;
+    if (this.pageStrikes[page] < 255) this.pageStrikes[page]++;
     if (page === this.execPage) this.blockExit = true;
   }
 
   /** The page will hold decoded code: writes to it must reach PhysicalMemory (onCodeWrite). */
   private markCodePage(page: number): void {
-    if (this.mem.codePages[page] !== 0) return;
-    this.mem.codePages[page] = 1;
+    if (this.codePages[page] !== 0) return;
+    this.codePages[page] = 1;
     this.markedPages.push(page);
     this.revokeDirectWrites(page);
   }
@@ -329,8 +351,8 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable, BlockExec
     const page = this.recPhys >>> 12;
     if (n === 0 || this.pageGen[page] !== this.recGen) return;
     const code = this.rec.slice(0, 2 * n);
-    const lastHeaderByte = code[2 * n - 2] + ((code[2 * n - 1] >> PK_HDR_SHIFT) & 15) - 1;
-    const block = new DecodedBlock(this.recPhys, page, this.recCodeBig, this.recGen, n, code, lastHeaderByte);
+    const lastByte = code[2 * n - 2] + ((code[2 * n - 1] >> PK_HDR_SHIFT) & 15) - 1;
+    const block = new DecodedBlock(this.recPhys, page, this.recCodeBig, this.recGen, n, code, lastByte);
     this.blockTable[(this.recPhys ^ (this.recPhys >>> 11)) & BLOCK_TABLE_MASK] = block;
     this.blocksRecorded++;
   }
@@ -340,6 +362,63 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable, BlockExec
    * the same work as step() per instruction, with the header taken from the block.
    */
   executeBlock(b: DecodedBlock, budget: number): void {
+    // Single-step, RF and code/data breakpoints need the per-instruction debug work;
+    // without them (the usual case) only a terminator (the last instruction of a block:
+    // POPF, IRET, MOV DRn, task switches...) can set TF, RF or DR7, so the loop skips it.
+    if (this.debugActive || (this.flagsReg & (FLAG_TF | FLAG_RF)) !== 0) {
+      this.executeBlockDebug(b, budget);
+      return;
+    }
+    const code = b.code;
+    const n = b.length < budget ? b.length : budget;
+    const startEip = this.eip;
+    this.blockExit = false;
+    this.execPage = b.page;
+    let i = 0;
+    for (;;) {
+      const eip = startEip + code[2 * i];
+      const w = code[2 * i + 1];
+      this.instrEip = eip;
+      this.instrEsp = this.reg32[Reg_ESP];
+      this.o32 = (w & PK_O32) !== 0;
+      this.a32 = (w & PK_A32) !== 0;
+      this.segOverride = ((w >> PK_SEG_SHIFT) & 7) - 1;
+      this.repPrefix = REP_BYTES[(w >> PK_REP_SHIFT) & 3];
+      this.lockPrefix = (w & PK_LOCK) !== 0;
+      this.eip = eip + ((w >> PK_HDR_SHIFT) & 15);
+      const op = w & 0x1ff;
+      if (this.lockPrefix) this.checkLock(op);
+      this.opcodes[op](this);
+      this.instructionCount++;
+      if (this.pendingDebugTrap !== 0) {
+        // A task switch into a TSS with the T bit (a terminator, so the block's last instruction).
+        this.flagsReg &= ~FLAG_RF;
+        this.suppressStepTrap = false;
+        this.deliverDebugTrap(this.pendingDebugTrap);
+        break;
+      }
+      if (++i >= n || this.halted || this.blockExit || this.eip !== startEip + code[2 * i]) {
+        // What step() does after every instruction; only the last one can have changed them.
+        this.flagsReg &= ~FLAG_RF;
+        this.suppressStepTrap = false;
+        break;
+      }
+      // The boundary before the next instruction, exactly as run() does it.
+      if (this.interruptShadow) this.interruptShadow = false;
+      else if (this.nmiPending || (this.flagsReg & FLAG_IF) !== 0) {
+        const before = this.eip;
+        this.checkExternalEvents();
+        if (this.blockExit || this.eip !== before) {
+          this.boundaryDone = true;
+          break;
+        }
+      }
+    }
+    this.execPage = -1;
+  }
+
+  /** executeBlock with step()'s full per-instruction debug work (TF, RF, DR7 breakpoints). */
+  private executeBlockDebug(b: DecodedBlock, budget: number): void {
     const code = b.code;
     const n = b.length < budget ? b.length : budget;
     const startEip = this.eip;
@@ -373,7 +452,6 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable, BlockExec
         break;
       }
       if (this.halted || ++i >= n || this.blockExit || this.eip !== startEip + code[2 * i]) break;
-      // The boundary before the next instruction, exactly as run() does it.
       if (this.interruptShadow) this.interruptShadow = false;
       else if (this.nmiPending || (this.flagsReg & FLAG_IF) !== 0) {
         const before = this.eip;
@@ -402,6 +480,8 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable, BlockExec
    * the CPU halts (HLT with nothing to wake it) or shuts down.
    */
   run(maxInstructions: number): number {
+    if (!this.blockCacheEnabled) return this.runInterpreted(maxInstructions);
+    if (this.recording) this.finishRecording();
     const start = this.instructionCount;
     this.boundaryDone = false;
     // Faults also use up the budget (without retiring), so a fault loop cannot hang the caller.
@@ -409,15 +489,16 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable, BlockExec
     while (this.instructionCount - start + faults < maxInstructions && !this.isShutdown) {
       try {
         for (;;) {
-          const left = maxInstructions - (this.instructionCount - start) - faults;
-          if (left <= 0) break;
+          const remaining = maxInstructions - (this.instructionCount - start) - faults;
+          if (remaining <= 0) break;
+          const left = remaining < 0x40000000 ? remaining | 0 : 0x40000000;
           if (this.boundaryDone) this.boundaryDone = false;
           else if (this.halted) {
             if (this.isShutdown || !this.wakeFromHalt()) break;
           } else if (this.interruptShadow) this.interruptShadow = false;
           else if (this.nmiPending || (this.flagsReg & FLAG_IF) !== 0) this.checkExternalEvents();
           const lin = (this.csBase + this.eip) | 0;
-          if (lin >>> 12 === this.fetchPage && !this.recording && this.blockCacheEnabled) {
+          if (lin >>> 12 === this.fetchPage && !this.recording) {
             const phys = this.fetchBase + (lin & 0xfff);
             const b = this.blockTable[(phys ^ (phys >>> 11)) & BLOCK_TABLE_MASK];
             if (
@@ -425,7 +506,7 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable, BlockExec
               b.phys === phys &&
               b.codeBig === this.codeBig &&
               b.gen === this.pageGen[b.page] &&
-              ((this.eip + b.lastHeaderByte) >>> 0) <= this.csLimit
+              ((this.eip + b.lastCachedByte) >>> 0) <= this.csLimit
             ) {
               b.executions++;
               this.blocksExecuted++;
@@ -433,7 +514,11 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable, BlockExec
               if (this.halted) break;
               continue;
             }
-            this.startRecording(phys);
+            if (this.pageStrikes[phys >>> 12] < STRIKE_LIMIT) this.startRecording(phys);
+            else if (this.instructionCount >= this.strikeEpochEnd) {
+              this.pageStrikes.fill(0);
+              this.strikeEpochEnd = this.instructionCount + STRIKE_EPOCH;
+            }
           }
           this.step();
           if (this.recording) this.recordRetired();
@@ -451,6 +536,32 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable, BlockExec
     }
     if (this.recording) this.finishRecording();
     return this.instructionCount - start;
+  }
+
+  /** run() without the block cache: every instruction decoded from memory by step(). */
+  private runInterpreted(maxInstructions: number): number {
+    if (this.recording) this.finishRecording();
+    let retired = 0;
+    // Faults also use up the budget (without retiring), so a fault loop cannot hang the caller.
+    let faults = 0;
+    while (retired + faults < maxInstructions && !this.isShutdown) {
+      try {
+        while (retired + faults < maxInstructions) {
+          if (this.halted) {
+            if (this.isShutdown || !this.wakeFromHalt()) return retired;
+          } else if (this.interruptShadow) this.interruptShadow = false;
+          else if (this.nmiPending || (this.flagsReg & FLAG_IF) !== 0) this.checkExternalEvents();
+          this.step();
+          retired++;
+          if (this.halted) return retired;
+        }
+      } catch (e) {
+        if (!(e instanceof CpuFault)) throw e;
+        faults++;
+        this.recoverFault(e);
+      }
+    }
+    return retired;
   }
 
   /**

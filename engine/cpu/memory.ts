@@ -80,8 +80,9 @@ export abstract class CpuMemory extends LazyFlags {
   }
 
   /**
-   * Physical page `ppage` now holds decoded code: no TLB entry may keep granting direct
-   * writes to it (writes must reach PhysicalMemory, which reports them via onCodeWrite).
+   * Physical page `ppage` now holds decoded code (mem.codePages): no TLB entry may keep
+   * granting direct writes to it, so writes reach PhysicalMemory, which calls onCodeWrite.
+   * (translateLin never grants them while the page is marked.)
    */
   protected revokeDirectWrites(ppage: number): void {
     if (this.tlbUsedCount > TLB_TRACKED_MAX) {
@@ -107,8 +108,8 @@ export abstract class CpuMemory extends LazyFlags {
       if (!this.pagingOn) bits = TLB_SYS_READ | TLB_USER_READ | TLB_SYS_WRITE | TLB_USER_WRITE;
       else if (user) bits = write ? TLB_USER_WRITE | TLB_USER_READ | TLB_SYS_WRITE | TLB_SYS_READ : TLB_USER_READ | TLB_SYS_READ;
       else bits = write ? TLB_SYS_WRITE | TLB_SYS_READ : TLB_SYS_READ;
-      // Writes to ROM are dropped and writes to code pages must notify the decoder:
-      // both stay on the slow path.
+      // Writes to ROM are dropped and writes to pages holding decoded code must reach
+      // PhysicalMemory (onCodeWrite): both stay on the slow path.
       if (kind === PageKind_Rom || this.mem.codePages[ppage]) bits &= TLB_SYS_READ | TLB_USER_READ;
       const lpage = lin >>> 12;
       const old = this.tlb[lpage];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildAcpi, buildDsdtAml } from './acpi-tables';
+import { buildAcpi } from './acpi-tables';
+import { buildDsdtAml } from './dsdt';
 import { pkgLength, nameString, integer, eisaId, pkg, name } from './aml';
 import { sum8 } from './rom-builder';
 import { buildMpConfig, buildMpFloating } from './mp-table';
@@ -34,8 +35,8 @@ describe('AML encoder', () => {
   });
 
   it('writes \\_S5 as Name(\\_S5, Package(4){typ, typ, 0, 0})', () => {
-    expect(buildDsdtAml(0)).toEqual([0x08, 0x5c, 0x5f, 0x53, 0x35, 0x5f, 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00]);
-    expect(buildDsdtAml(5)).toEqual([0x08, 0x5c, 0x5f, 0x53, 0x35, 0x5f, 0x12, 0x08, 0x04, 0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00]);
+    expect(buildDsdtAml({ s5SlpTyp: 0, pci: null })).toEqual([0x08, 0x5c, 0x5f, 0x53, 0x35, 0x5f, 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00]);
+    expect(buildDsdtAml({ s5SlpTyp: 5, pci: null })).toEqual([0x08, 0x5c, 0x5f, 0x53, 0x35, 0x5f, 0x12, 0x08, 0x04, 0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00]);
   });
 });
 
@@ -72,7 +73,12 @@ describe('ACPI tables', () => {
     expect(u32(f, 76)).toBe(0x608);
     expect(t.addr.FACS % 64).toBe(0);
     const dsdt = table(t.area, t.addr.DSDT);
-    expect([...dsdt.subarray(36)]).toEqual(buildDsdtAml(0));
+    expect(sum8(dsdt)).toBe(0);
+    expect([...dsdt.subarray(36)]).toEqual(buildDsdtAml({ s5SlpTyp: 0, pci: null }));
+    const withPci = buildAcpi({ ...opts, pci: { memBase: 0x8000000, memLimit: 0xfebfffff } });
+    const big = table(withPci.area, withPci.addr.DSDT);
+    expect(sum8(big)).toBe(0);
+    expect([...big.subarray(36)]).toEqual(buildDsdtAml({ s5SlpTyp: 0, pci: { memBase: 0x8000000, memLimit: 0xfebfffff } }));
   });
 
   it('describes only the APICs that exist', () => {

@@ -1,13 +1,15 @@
 // ACPI tables: RSDP (in the ROM, found by scanning 0xE0000-0xFFFFF), and RSDT, FADT, FACS,
-// DSDT, MADT, HPET in the reserved high BIOS area at the top of RAM (FACS must be writable).
+// DSDT (dsdt.ts), MADT, HPET in the reserved high BIOS area at the top of RAM (FACS must be writable).
 // The FADT points at the PIIX4 PM block (PM1a event/control, PM timer) the firmware programs
 // at `pmBase`; the MADT lists only the APICs that exist; the DSDT carries \_S5 so an OS can
 // power off by writing SLP_TYP|SLP_EN to PM1a_CNT.
 import { fixChecksum } from './rom-builder';
-import * as aml from './aml';
+import { buildDsdtAml } from './dsdt';
 
 export const OEM_ID = 'BOXWD ';
 export const OEM_TABLE_ID = 'BOXWOOD ';
+/** Room for all tables (the DSDT with two 124-entry _PRT packages is ~4 KiB); fits HIGH_AREA_BYTES. */
+export const AREA_BYTES = 0x4000;
 
 export interface AcpiOptions {
   /** Physical base of the (RAM) area the tables go to; they take < 4 KiB. */
@@ -18,6 +20,8 @@ export interface AcpiOptions {
   lapic: boolean;
   ioapic: { address: number; id: number } | null;
   hpet: { address: number; blockId: number } | null;
+  /** PCI memory window for the host bridge's _CRS (BARs live there); null: no PCI0 in the DSDT. */
+  pci?: { memBase: number; memLimit: number } | null;
 }
 
 export interface AcpiTables {
@@ -56,11 +60,6 @@ function sdt(signature: string, revision: number, body: Uint8Array | number[]): 
   w.buf.set(body, 36);
   fixChecksum(w.buf, 0, w.buf.length, 9);
   return w.buf;
-}
-
-export function buildDsdtAml(s5SlpTyp: number): number[] {
-  // Name (\_S5, Package (4) { typ_a, typ_b, 0, 0 }): SLP_TYPa/b for soft-off.
-  return aml.name('\\_S5', aml.pkg(aml.integer(s5SlpTyp), aml.integer(s5SlpTyp), aml.integer(0), aml.integer(0)));
 }
 
 function fadt(o: AcpiOptions, facs: number, dsdt: number): Uint8Array {
@@ -128,7 +127,7 @@ function hpetTable(h: { address: number; blockId: number }): Uint8Array {
 }
 
 export function buildAcpi(o: AcpiOptions): AcpiTables {
-  const area = new Uint8Array(0x1000);
+  const area = new Uint8Array(AREA_BYTES);
   const addr: Record<string, number> = {};
   let off = 0;
   const place = (nameKey: string, t: Uint8Array, align = 16) => {
@@ -140,7 +139,7 @@ export function buildAcpi(o: AcpiOptions): AcpiTables {
     return addr[nameKey];
   };
   const facsAddr = place('FACS', facs(), 64);
-  const dsdtAddr = place('DSDT', sdt('DSDT', 1, buildDsdtAml(o.s5SlpTyp)));
+  const dsdtAddr = place('DSDT', sdt('DSDT', 1, buildDsdtAml({ s5SlpTyp: o.s5SlpTyp, pci: o.pci ?? null })));
   const tables = [place('FACP', fadt(o, facsAddr, dsdtAddr))];
   if (o.lapic) tables.push(place('APIC', madt(o)));
   if (o.hpet) tables.push(place('HPET', hpetTable(o.hpet)));

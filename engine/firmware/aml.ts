@@ -95,3 +95,82 @@ export function method(path: string, args: number, serialized: boolean, ...terms
 export function ret(value: Aml): Aml {
   return [0xa4, ...value];
 }
+
+/** Buffer (size, bytes): 0x11 PkgLength BufferSize ByteList. */
+export function buffer(bytes: number[]): Aml {
+  const body = [...integer(bytes.length), ...bytes];
+  return [0x11, ...pkgLength(body.length), ...body];
+}
+
+// ---- Data and argument objects ----
+export const ZERO: Aml = [0x00];
+export const ONE: Aml = [0x01];
+/** Target operand meaning "no target" (NullName). */
+export const NO_TARGET: Aml = [0x00];
+export const local = (n: number): Aml => [0x60 + (n & 7)];
+export const arg = (n: number): Aml => [0x68 + (n & 7)];
+/** A name used as an operand (a NameString evaluates the named object). */
+export const ref = (path: string): Aml => nameString(path);
+
+// ---- Type-2 opcodes (expressions) ----
+export const store = (src: Aml, dst: Aml): Aml => [0x70, ...src, ...dst];
+export const and = (a: Aml, b: Aml, target: Aml = NO_TARGET): Aml => [0x7b, ...a, ...b, ...target];
+export const or = (a: Aml, b: Aml, target: Aml = NO_TARGET): Aml => [0x7d, ...a, ...b, ...target];
+export const lEqual = (a: Aml, b: Aml): Aml => [0x93, ...a, ...b];
+export const lLess = (a: Aml, b: Aml): Aml => [0x95, ...a, ...b];
+
+// ---- Type-1 opcodes (statements) ----
+export function if_(predicate: Aml, ...terms: Aml[]): Aml {
+  const body = [...predicate, ...terms.flat()];
+  return [0xa0, ...pkgLength(body.length), ...body];
+}
+
+export function else_(...terms: Aml[]): Aml {
+  const body = terms.flat();
+  return [0xa1, ...pkgLength(body.length), ...body];
+}
+
+/** CreateDWordField (source buffer, byte index, new field name). */
+export const createDWordField = (src: Aml, byteIndex: number, nameSegment: string): Aml => [
+  0x8a,
+  ...src,
+  ...integer(byteIndex),
+  ...nameSeg(nameSegment),
+];
+
+// ---- Named objects: operation regions and fields ----
+export const RegionSpace = { SystemMemory: 0, SystemIO: 1, PciConfig: 2 } as const;
+
+export function operationRegion(nameSegment: string, space: number, offset: number, length: number): Aml {
+  return [0x5b, 0x80, ...nameSeg(nameSegment), space, ...integer(offset), ...integer(length)];
+}
+
+/** FieldFlags: AccessType (1 ByteAcc, 3 DWordAcc), LockRule (bit 4), UpdateRule (bits 5-6: 0 Preserve). */
+export const FieldAccess = { Any: 0, Byte: 1, Word: 2, DWord: 3 } as const;
+
+/**
+ * Field (region, flags) { name, bits; ... }. A NamedField's length is a PkgLength-style
+ * encoding of the bit count itself (it does not count its own bytes); an empty name reserves
+ * bits (ReservedField, 0x00 PkgLength).
+ */
+export function field(region: string, access: number, elements: [string, number][]): Aml {
+  const list: Aml = [];
+  for (const [n, bits] of elements) {
+    if (n === '') list.push(0x00, ...rawLength(bits));
+    else list.push(...nameSeg(n), ...rawLength(bits));
+  }
+  const body = [...nameString(region), access & 0x7f, ...list];
+  return [0x5b, 0x81, ...pkgLength(body.length), ...body];
+}
+
+/** The PkgLength byte layout for a value that does not include the encoding's own size. */
+function rawLength(v: number): Aml {
+  if (v <= 0x3f) return [v];
+  const n = v < 1 << 12 ? 2 : v < 1 << 20 ? 3 : 4;
+  const out = [((n - 1) << 6) | (v & 0x0f)];
+  for (let i = 1; i < n; i++) out.push((v >>> (4 + 8 * (i - 1))) & 0xff);
+  return out;
+}
+
+/** MethodInvocation: the method's NameString followed by its arguments. */
+export const call = (path: string, ...args: Aml[]): Aml => [...nameString(path), ...args.flat()];

@@ -21,6 +21,8 @@
  *   pci: true,                           // PCI host at 0xCF8: POST assigns BARs/IRQs, PIIX4 PM base
  *   lapic: true, ioapic: { address: 0xfec00000, id: 0, pins: 24 } | null, hpet: { address } | null,
  *   acpi: true, pmBase: 0x600, s5SlpTyp: 0,
+ *   events: machine.events,              // INT 13h emits 'storage-activity' (UI disk LED) under
+ *   storageNames: { disks: ['ide0-0'] }, //   the IDE's drive names (defaults: ide0-0/ide0-1, CD ide1-0, fd0/fd1)
  * });
  * bios.install(cpu);            // copies the ROM to 0xE0000-0xFFFFF (read-only pages) and maps
  *                               // its alias at 0xFFFE0000 (reset vector 0xFFFFFFF0); keeps `cpu`
@@ -34,7 +36,8 @@
  * POST does what a PC BIOS does before booting: IVT/BDA/EBDA, 8259 (vectors 08h/70h, IRQ0-2
  * unmasked), 8254 channel 0 at 18.2 Hz, i8042 command byte, BDA ticks from the RTC, PCI
  * resources (pci-init.ts: BARs, PIRQ → IRQ 10/11, PIIX4 PM base), VGA mode 3 + font,
- * ACPI tables in the top 64 KiB of RAM (reserved in E820), RSDP/MP/SMBIOS/BIOS32 in the ROM.
+ * ACPI tables in the top 64 KiB of RAM (reserved in E820; the DSDT describes the PCI host
+ * bridge and its interrupt routing, dsdt.ts), RSDP/MP/SMBIOS/BIOS32 in the ROM.
  *
  * Handler conventions: see guest.ts (CF/ZF in the stacked FLAGS image, IRET) and
  * rom-image.ts (wait loops that HLT until the next interrupt).
@@ -60,7 +63,7 @@ import { TimeServices, PciBios } from './int1a-time-pci';
 import { BootManager } from './boot';
 import { buildAcpi } from './acpi-tables';
 import { buildMpConfig, buildMpFloating } from './mp-table';
-import { pciInit } from './pci-init';
+import { pciInit, PCI_MEM_LIMIT } from './pci-init';
 import { buildSmbiosTable, buildSmbiosEntry } from './smbios';
 import { HIGH_AREA_BYTES } from './e820';
 import { font8x16, font8x8 } from './font';
@@ -380,6 +383,9 @@ export class BuiltinBios implements BiosCtx, Snapshottable {
       lapic: !!this.cfg.lapic,
       ioapic: this.cfg.ioapic ?? null,
       hpet,
+      // BARs are assigned from pci-init.ts's MEM_START up to the I/O APIC; the window the OS
+      // may use for them starts right above RAM, like QEMU's.
+      pci: this.cfg.pci ? { memBase: this.ramBytes, memLimit: PCI_MEM_LIMIT } : null,
     });
     this.mem.ram.fill(0, base, base + HIGH_AREA_BYTES);
     this.mem.ram.set(t.area, base);

@@ -6,6 +6,8 @@ import type { IoBus } from '../machine/io-bus';
 import type { Clock } from '../machine/clock';
 import type { BlockDevice } from '../storage/block-device';
 import type { Guest } from './guest';
+import type { Emitter } from '../common/events';
+import type { MachineEvents } from '../machine/events';
 
 export type BootDevice = 'cd' | 'hd' | 'floppy';
 
@@ -60,6 +62,13 @@ export interface BiosConfig {
   pmBase?: number;
   /** SLP_TYP value that means S5 on the PM device (PIIX4: 0). */
   s5SlpTyp?: number;
+  /** The machine's events: INT 13h transfers emit 'storage-activity' so the UI's disk LED blinks. */
+  events?: Emitter<MachineEvents> | null;
+  /**
+   * Device names for those events, the ones the disk controllers use for the same drives
+   * (defaults: floppies fd0/fd1; disks ide0-0, ide0-1, the IDE primary channel; CD ide1-0).
+   */
+  storageNames?: { floppies?: string[]; disks?: string[]; cdrom?: string };
 }
 
 /** The BIOS's run-time state and services, as the INT modules use them. */

@@ -20,6 +20,8 @@ export interface Drive {
   /** AH=08h drive type for floppies. */
   floppyType: number;
   totalSectors: number;
+  /** Device name in 'storage-activity' events: the name the disk controller gives the same drive. */
+  activity: string;
 }
 
 const enum St {
@@ -45,12 +47,14 @@ export class Disks {
 
   constructor(private readonly b: BiosCtx) {
     const cfg = b.cfg;
-    (cfg.floppies ?? []).forEach((dev, i) => this.floppies.push(makeFloppy(0x00 + i, dev)));
+    const names = cfg.storageNames ?? {};
+    (cfg.floppies ?? []).forEach((dev, i) => this.floppies.push(makeFloppy(0x00 + i, dev, names.floppies?.[i] ?? `fd${i}`)));
     this.configuredFloppies = this.floppies.slice();
-    (cfg.disks ?? []).forEach((dev, i) => this.hds.push(makeHd(0x80 + i, dev)));
+    (cfg.disks ?? []).forEach((dev, i) => this.hds.push(makeHd(0x80 + i, dev, names.disks?.[i] ?? `ide0-${i}`)));
     if (cfg.cdrom) {
       const total = Math.floor(cfg.cdrom.size / 2048);
-      this.cd = { number: 0xe0, kind: 'cd', dev: cfg.cdrom, sectorSize: 2048, chs: { cylinders: 0, heads: 0, sectors: 0 }, floppyType: 0, totalSectors: total };
+      const activity = names.cdrom ?? 'ide1-0';
+      this.cd = { number: 0xe0, kind: 'cd', dev: cfg.cdrom, sectorSize: 2048, chs: { cylinders: 0, heads: 0, sectors: 0 }, floppyType: 0, totalSectors: total, activity };
     }
   }
 
@@ -65,7 +69,7 @@ export class Disks {
   startFloppyEmulation(entry: BootEntry): void {
     const bytes = emulatedFloppyBytes(entry.media);
     const dev = new SliceBlockDevice(this.cd!.dev, entry.lba * 2048, bytes);
-    const drive = makeFloppy(0x00, dev);
+    const drive = makeFloppy(0x00, dev, this.cd!.activity); // the LED of the CD it is read from
     this.floppies = [drive, ...this.floppies.map((d, i) => ({ ...d, number: i + 1 }))].slice(0, 2);
     this.emulation = { entry, drive: 0x00 };
   }
@@ -86,7 +90,13 @@ export class Disks {
     const off = lba * d.sectorSize;
     const avail = Math.max(0, Math.min(buf.length, d.dev.size - off));
     if (avail > 0) d.dev.read(off, buf, 0, avail);
+    this.activity(d, 'read');
     return buf;
+  }
+
+  /** Blink the drive's LED in the UI, as the IDE controller does for the OS's own accesses. */
+  private activity(d: Drive, kind: 'read' | 'write'): void {
+    this.b.cfg.events?.emit('storage-activity', { device: d.activity, kind });
   }
 
   private setStatus(g: Guest, d: Drive | null, dl: number, st: number): void {
@@ -220,6 +230,7 @@ export class Disks {
     } else if (op === 'write') {
       if (d.dev.readOnly) return this.setStatus(g, d, d.number, St.WriteProtected);
       d.dev.write(lba * d.sectorSize, g.readBytes(buf, count * d.sectorSize));
+      this.activity(d, 'write');
     }
     this.setStatus(g, d, d.number, St.Ok);
   }
@@ -318,14 +329,14 @@ export class Disks {
   }
 }
 
-function makeFloppy(number: number, dev: BlockDevice): Drive {
+function makeFloppy(number: number, dev: BlockDevice, activity: string): Drive {
   const { chs, type } = floppyGeometry(dev.size);
-  return { number, kind: 'floppy', dev, sectorSize: 512, chs, floppyType: type, totalSectors: chs.cylinders * chs.heads * chs.sectors };
+  return { number, kind: 'floppy', dev, sectorSize: 512, chs, floppyType: type, totalSectors: chs.cylinders * chs.heads * chs.sectors, activity };
 }
 
-function makeHd(number: number, dev: BlockDevice): Drive {
+function makeHd(number: number, dev: BlockDevice, activity: string): Drive {
   const mbr = new Uint8Array(512);
   if (dev.size >= 512) dev.read(0, mbr, 0, 512);
   const chs = hardDiskGeometry(dev.size, mbr);
-  return { number, kind: 'hd', dev, sectorSize: 512, chs, floppyType: 0, totalSectors: Math.floor(dev.size / 512) };
+  return { number, kind: 'hd', dev, sectorSize: 512, chs, floppyType: 0, totalSectors: Math.floor(dev.size / 512), activity };
 }

@@ -9,6 +9,8 @@ const IO_START = 0xc000;
 const IO_END = 0x10000;
 const MEM_START = 0xe0000000;
 const MEM_END = 0xfec00000;
+/** Last byte of the PCI memory window (the DSDT's _CRS): just below the I/O APIC. */
+export const PCI_MEM_LIMIT = MEM_END - 1;
 /** ISA IRQ for PIRQA..D. */
 export const PIRQ_IRQS = [10, 10, 11, 11];
 

@@ -22,6 +22,7 @@ export function checkQcow2(file: FileHandle): Qcow2CheckResult {
   const head = new Uint8Array(Math.min(fileSize, 2 * 1024 * 1024));
   file.read(0, head, 0, head.length);
   const h = parseQcow2Header(head, fileSize);
+  if (h.nbSnapshots > 0) throw new Error('images with internal snapshots are not checked here (their L1 tables share clusters); use qemu-img check');
   const cs = 2 ** h.clusterBits;
   const errors: string[] = [];
   const refs = new Map<number, number>();

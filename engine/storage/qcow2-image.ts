@@ -370,7 +370,7 @@ export class Qcow2Image implements BlockDevice {
     if (rc.needsRelocation) moved = rc.relocateTable();
     if (rc.writeBlocks()) this.file.sync();
     if (moved) {
-      this.file.write(moved.offset, rc.serializeTable(rc.table.length));
+      this.file.write(moved.offset, rc.serializeTable(moved.clusters));
       this.file.sync();
       this.header.refcountTableOffset = moved.offset;
       this.header.refcountTableClusters = moved.clusters;
@@ -439,6 +439,24 @@ export class Qcow2Image implements BlockDevice {
     this.file.sync();
     this._size = newSize;
     this.flush(); // applies the deferred free of the old L1
+  }
+
+  /**
+   * Point the header at another backing file (or none). The caller has made sure the new
+   * chain reads the same as the old one (e.g. by copying the dropped layer's clusters
+   * in); all data and metadata are made durable first, and the header is one sector, so
+   * a crash leaves either the old or the new backing name. Reopen the image to read
+   * through the new chain.
+   */
+  setBackingFile(name: string | null, format: string | null): void {
+    if (this.readOnly) throw new Error('image is read-only');
+    this.flush();
+    this.header.backingFile = name;
+    this.header.backingFormat = name ? format : null;
+    this.header.backingFileOffset = 0;
+    this.header.backingFileSize = 0;
+    this.writeHeader();
+    this.file.sync();
   }
 
   /** Flush and close the file (the backing device is closed by whoever opened it). */

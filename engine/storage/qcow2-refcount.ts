@@ -230,9 +230,12 @@ export class RefcountManager {
     return wrote;
   }
 
-  /** Serialize table entries [0, entries) for writing a relocated table. */
-  serializeTable(entries: number): Uint8Array {
-    const out = new Uint8Array(Math.ceil((entries * 8) / this.clusterSize) * this.clusterSize);
+  /**
+   * The whole table as `clusters` clusters for writing a relocated table. All of them are
+   * written (zero-padded), so the header never points past the end of the file.
+   */
+  serializeTable(clusters: number): Uint8Array {
+    const out = new Uint8Array(clusters * this.clusterSize);
     const dv = new DataView(out.buffer);
     this.table.forEach((off, i) => {
       dv.setUint32(i * 8, Math.floor(off / 2 ** 32));

@@ -207,19 +207,28 @@ class RecordingFile extends MemoryFile {
 }
 
 describe('qcow2 crash safety (simulated)', () => {
-  it('a crash after any write leaves a consistent image that keeps every flushed write', () => {
-    const size = 2 * 1024 * 1024;
-    const f0 = fresh(size, 4096);
+  for (const [cs, size, resizeTo] of [
+    [4096, 2 * 1024 * 1024, 0],
+    // 512-byte clusters: new refcount blocks, L2 tables, a refcount table relocation and an L1 relocation (resize) on the way.
+    [512, 1024 * 1024, 12 * 1024 * 1024],
+  ] as const)
+  it(`a crash after any write leaves a consistent image that keeps every flushed write (${cs}-byte clusters${resizeTo ? ', resize' : ''})`, () => {
+    const f0 = fresh(size, cs);
     const start = f0.bytes();
     const f = new RecordingFile(start);
     const img = new Qcow2Image(f);
-    const ref = new Uint8Array(size);
+    const finalSize = resizeTo || size;
+    const ref = new Uint8Array(finalSize);
     const flushedAt: { logLen: number; k: number; content: Uint8Array }[] = [];
     const guest: { off: number; len: number }[] = [];
     const r = rng(42);
     for (let k = 0; k < 40; k++) {
+      if (resizeTo && k === 10) {
+        img.resize(resizeTo);
+        flushedAt.push({ logLen: f.log.length, k: k - 1, content: ref.slice() });
+      }
       const len = 1 + Math.floor(r() * 9000);
-      const off = Math.floor(r() * (size - len));
+      const off = Math.floor(r() * (img.size - len));
       const d = new Uint8Array(len).fill(k + 1);
       img.write(off, d);
       ref.set(d, off);
@@ -240,19 +249,61 @@ describe('qcow2 crash safety (simulated)', () => {
       const last = [...flushedAt].reverse().find((x) => x.logLen <= n);
       if (last) {
         const got = readAll(new Qcow2Image(new MemoryFile(m.bytes(), true)));
-        const later = new Uint8Array(size);
+        const later = new Uint8Array(finalSize);
         for (const g of guest.slice(last.k + 1)) later.fill(1, g.off, g.off + g.len);
         let bad = -1;
-        for (let i = 0; i < size && bad < 0; i++) if (!later[i] && got[i] !== last.content[i]) bad = i;
+        for (let i = 0; i < got.length && bad < 0; i++) if (!later[i] && got[i] !== last.content[i]) bad = i;
         expect(bad, `flushed byte lost after ${n} writes`).toBe(-1);
       }
     }
-    // Host crash: writes since the last fsync may be lost in any order; drop each one alone.
+    // Host crash: writes since the last fsync may reach the disk in any order, so any
+    // subset of them may be lost. Try random subsets of the current epoch at every point.
+    const rs = rng(99);
     for (let n = 1; n <= f.log.length; n++) {
       const epoch = f.log[n - 1].epoch;
-      const m = new MemoryFile(start);
-      for (let i = 0; i < n; i++) if (!(f.log[i].epoch === epoch && i !== n - 1 && i % 2 === 0)) m.write(f.log[i].pos, f.log[i].data);
-      expect(checkQcow2(m).errors, `host crash at write ${n}`).toEqual([]);
+      for (let trial = 0; trial < 4; trial++) {
+        const m = new MemoryFile(start);
+        for (let i = 0; i < n; i++) if (f.log[i].epoch !== epoch || rs() < 0.5) m.write(f.log[i].pos, f.log[i].data);
+        expect(checkQcow2(m).errors, `host crash at write ${n}`).toEqual([]);
+      }
+    }
+  });
+});
+
+describe('qcow2 crash safety across a refcount table relocation (simulated)', () => {
+  it('512-byte clusters grown past 8 MiB of host file: consistent at every sync boundary and at sampled points', () => {
+    const f0 = fresh(1024 * 1024, 512);
+    const start = f0.bytes();
+    const f = new RecordingFile(start);
+    const img = new Qcow2Image(f);
+    const tableAt = () => Number(new DataView(f.bytes().buffer).getBigUint64(48));
+    const table0 = tableAt();
+    img.resize(32 * 1024 * 1024);
+    const r = rng(5);
+    for (let k = 0; k < 80; k++) {
+      const len = 1 + Math.floor(r() * 400_000);
+      img.write(Math.floor(r() * (img.size - len)), new Uint8Array(len).fill(k + 1));
+      if (k % 6 === 5) img.flush();
+    }
+    img.flush();
+    expect(f.size()).toBeGreaterThan(9 * 1024 * 1024);
+    expect(tableAt()).not.toBe(table0); // the table did move
+    expectClean(f);
+    // Replay the writes in order (a kill -9 after each prefix); check at the writes
+    // around every fsync (where the metadata stages are) and at random points.
+    const log = f.log;
+    const points = new Set<number>();
+    for (let i = 1; i < log.length; i++) if (log[i].epoch !== log[i - 1].epoch) for (let d = -3; d <= 3; d++) points.add(i + d);
+    const rs = rng(77);
+    for (let k = 0; k < 150; k++) points.add(Math.floor(rs() * log.length));
+    const m = new MemoryFile(start);
+    let applied = 0;
+    for (const n of [...points].filter((x) => x >= 0 && x <= log.length).sort((a, b) => a - b)) {
+      while (applied < n) {
+        m.write(log[applied].pos, log[applied].data);
+        applied++;
+      }
+      expect(checkQcow2(m).errors, `after ${n} of ${log.length} writes`).toEqual([]);
     }
   });
 });

@@ -19,6 +19,7 @@ export function NewVmWizard(props: { client: HostClient; host: HostInfo | null; 
   const [memoryMiB, setMemory] = useState(OS_PRESETS.linux.memoryMiB);
   const [disk, setDisk] = useState<DiskChoice>('new');
   const [diskMiB, setDiskMiB] = useState(OS_PRESETS.linux.diskMiB);
+  const [diskFormat, setDiskFormat] = useState<'qcow2' | 'raw'>('qcow2');
   const [existingDisk, setExistingDisk] = useState('');
   const [iso, setIso] = useState('');
   const [names, setNames] = useState<string[]>([]);
@@ -72,7 +73,7 @@ export function NewVmWizard(props: { client: HostClient; host: HostInfo | null; 
     setBusy(true);
     setError(null);
     const storage: StorageAttachment[] = [];
-    if (disk === 'existing') storage.push({ bus: 'ide', port: 0, kind: 'disk', path: existingDisk.trim(), format: 'raw' });
+    if (disk === 'existing') storage.push({ bus: 'ide', port: 0, kind: 'disk', path: existingDisk.trim() });
     storage.push({ bus: 'ide', port: 2, kind: 'cdrom', path: iso.trim() || null, format: 'iso' });
     try {
       const vm = await props.client.call('vm.create', {
@@ -81,7 +82,7 @@ export function NewVmWizard(props: { client: HostClient; host: HostInfo | null; 
         memoryMiB,
         storage,
         bootOrder: iso.trim() ? ['cdrom', 'disk', 'floppy'] : ['disk', 'cdrom', 'floppy'],
-        newDisk: disk === 'new' ? { sizeMiB: diskMiB, format: 'raw' } : undefined,
+        newDisk: disk === 'new' ? { sizeMiB: diskMiB, format: diskFormat } : undefined,
       });
       props.onCreated(vm);
     } catch (e) {
@@ -169,11 +170,9 @@ export function NewVmWizard(props: { client: HostClient; host: HostInfo | null; 
                 </label>
                 <label>
                   Format
-                  <select value="raw" onChange={() => {}}>
-                    <option value="raw">Raw image (sparse)</option>
-                    <option value="qcow2" disabled>
-                      qcow2 — not available yet
-                    </option>
+                  <select value={diskFormat} onChange={(e) => setDiskFormat(e.target.value as 'qcow2' | 'raw')}>
+                    <option value="qcow2">qcow2 (grows as used; needed for snapshots)</option>
+                    <option value="raw">Raw image (sparse file)</option>
                   </select>
                 </label>
               </div>
@@ -214,7 +213,7 @@ export function NewVmWizard(props: { client: HostClient; host: HostInfo | null; 
           <dt>Memory</dt>
           <dd>{mib(memoryMiB)}</dd>
           <dt>Hard disk</dt>
-          <dd>{disk === 'new' ? `New raw disk, ${mib(diskMiB)}` : disk === 'existing' ? existingDisk.trim() : 'None'}</dd>
+          <dd>{disk === 'new' ? `New ${diskFormat} disk, ${mib(diskMiB)}` : disk === 'existing' ? existingDisk.trim() : 'None'}</dd>
           <dt>Optical drive</dt>
           <dd>{iso.trim() || 'Empty'}</dd>
         </dl>

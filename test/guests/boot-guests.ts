@@ -151,7 +151,7 @@ for (const firmware of ['builtin', 'seabios'] as FirmwareKind[]) {
     name: `linux-686 direct ${firmware}`,
     files: ['linux-686.vmlinuz', 'linux-686.initrd.gz', 'linux-686.serial.log'],
     async run(engine) {
-      const r = await boot(engine, linuxConfig(firmware), { serial: /GUEST-WORKLOAD-DONE[^\n]*\n/, timeoutSec: 900 });
+      const r = await boot(engine, linuxConfig(firmware), { serial: /GUEST-WORKLOAD-DONE[^\n]*\n/, timeoutSec: 1800 });
       if (r.end !== 'serial-match') return outcome(r, false, `${describeEnd(r)}; serial: ${lastLines(r.serial)}; screen: ${lastLines(r.machine.textScreen())}`);
       const line = r.serial.split(/\r?\n/).find((l) => l.startsWith('GUEST-WORKLOAD-DONE'))!.trim();
       if (!/GUEST-READY/.test(r.serial)) return outcome(r, false, 'GUEST-READY missing before the workload line');
@@ -168,7 +168,7 @@ for (const firmware of ['builtin', 'seabios'] as FirmwareKind[]) {
     async run(engine) {
       const r = await boot(engine, imageConfig(firmware, 'linux-686.iso', { bootOrder: ['cdrom', 'hd', 'floppy'] }), {
         serial: /GUEST-WORKLOAD-DONE[^\n]*\n/,
-        timeoutSec: 900,
+        timeoutSec: 1800,
       });
       if (r.end !== 'serial-match') return outcome(r, false, `${describeEnd(r)}; serial: ${lastLines(r.serial)}; screen: ${lastLines(r.machine.textScreen())}`);
       if (!/ISOLINUX/.test(r.serial)) return outcome(r, false, 'no ISOLINUX banner on serial');
@@ -179,7 +179,7 @@ for (const firmware of ['builtin', 'seabios'] as FirmwareKind[]) {
     name: `linux-686 hdd ${firmware}`,
     files: ['linux-686.hdd.img'],
     async run(engine) {
-      const r = await boot(engine, imageConfig(firmware, 'linux-686.hdd.img'), { serial: /GUEST-WORKLOAD-DONE[^\n]*\n/, timeoutSec: 900 });
+      const r = await boot(engine, imageConfig(firmware, 'linux-686.hdd.img'), { serial: /GUEST-WORKLOAD-DONE[^\n]*\n/, timeoutSec: 1800 });
       if (r.end !== 'serial-match') return outcome(r, false, `${describeEnd(r)}; serial: ${lastLines(r.serial)}; screen: ${lastLines(r.machine.textScreen())}`);
       if (!/SYSLINUX/.test(r.serial)) return outcome(r, false, 'no SYSLINUX banner on serial');
       return outcome(r, true, r.serial.split(/\r?\n/).find((l) => l.startsWith('GUEST-WORKLOAD-DONE'))!.trim());

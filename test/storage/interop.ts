@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Tally, hasTool, must, qemuCheck, randomBytes, rng, run, sameBytes, tempDir } from './qemu-tools';
 import { openDiskImage } from '../../electron/node/storage/open-image';
-import { compactDisk, convertDisk, createDisk, resizeDisk, cloneDisk } from '../../electron/node/storage/disk-operations';
+import { compactDisk, convertDisk, createDisk, resizeDisk, cloneDisk, mergeBackingIntoOverlay } from '../../electron/node/storage/disk-operations';
 import { Qcow2Image } from '../../engine/storage/qcow2-image';
 import { NodeFile } from '../../electron/node/storage/node-file';
 import { checkQcow2 } from '../../engine/storage/qcow2-check';
@@ -105,6 +105,29 @@ async function boxwoodToQemu(): Promise<void> {
     expectCompare(p('chain-2.qcow2'), p('chain.raw'));
     const info = must('qemu-img', ['info', '--backing-chain', p('chain-2.qcow2')]);
     if (!info.includes('chain-1.qcow2') || !info.includes('chain-base.raw')) throw new Error('qemu-img does not see the backing chain');
+  });
+
+  await t.test('Boxwood drops the middle of a chain (snapshot delete): raw <- s1 <- s2 becomes raw <- s2', async () => {
+    const size = 16 * MiB;
+    const base = randomBytes(size, rng(21));
+    fs.writeFileSync(p('m-base.raw'), base);
+    await createDisk(p('m-s1.qcow2'), { backing: 'm-base.raw', clusterSize: 4096 });
+    const ref = base.slice();
+    boxwoodWrites(p('m-s1.qcow2'), ref, 100, 50000, 22);
+    const z = openDiskImage(p('m-s1.qcow2'), { writable: true });
+    (z.image as Qcow2Image).writeZeroes(2 * MiB, MiB); // zero clusters must survive the merge
+    z.close();
+    ref.fill(0, 2 * MiB, 3 * MiB);
+    await createDisk(p('m-s2.qcow2'), { backing: 'm-s1.qcow2' });
+    boxwoodWrites(p('m-s2.qcow2'), ref, 100, 50000, 23);
+    const r = await mergeBackingIntoOverlay(p('m-s2.qcow2'));
+    if (r.newBacking !== 'm-base.raw') throw new Error(`new backing ${r.newBacking}`);
+    fs.rmSync(p('m-s1.qcow2'));
+    fs.writeFileSync(p('m.raw'), ref);
+    expectCheckClean(p('m-s2.qcow2'));
+    expectCompare(p('m-s2.qcow2'), p('m.raw'));
+    const info = must('qemu-img', ['info', p('m-s2.qcow2')]);
+    if (!/backing file: m-base\.raw/.test(info)) throw new Error('qemu-img sees another backing file');
   });
 
   await t.test('Boxwood resize (L1 relocation) then writes past the old end', async () => {

@@ -4,11 +4,12 @@
 //       stdout *after* each flush returned (written synchronously, so a report always
 //       means the flush completed);
 //   convert SRC DST               — a disk conversion to qcow2, printing `P <bytes done>`;
-//   compact IMAGE                 — a compaction (temp file + rename), same progress lines.
+//   compact IMAGE                 — a compaction (temp file + rename), same progress lines;
+//   merge OVERLAY                 — drop the overlay's backing layer (snapshot delete).
 // Prints `READY` once the image is open / the conversion starts.
 import fs from 'node:fs';
 import { openDiskImage } from '../../electron/node/storage/open-image';
-import { compactDisk, convertDisk } from '../../electron/node/storage/disk-operations';
+import { compactDisk, convertDisk, mergeBackingIntoOverlay } from '../../electron/node/storage/disk-operations';
 import { stormWrites } from './kill-storm-writes';
 
 const say = (s: string) => fs.writeSync(1, s + '\n');
@@ -32,6 +33,10 @@ async function main(): Promise<void> {
     say('READY');
     // Progress lines let the parent kill at a chosen point of the copy.
     await convertDisk(a, b, { format: 'qcow2', onProgress: (done) => say(`P ${done}`) });
+    say('DONE');
+  } else if (mode === 'merge') {
+    say('READY');
+    await mergeBackingIntoOverlay(a, { onProgress: (done) => say(`P ${done}`) });
     say('DONE');
   } else if (mode === 'compact') {
     say('READY');

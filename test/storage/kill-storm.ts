@@ -8,7 +8,9 @@
 //  - the image reopens writable for the next trial (the storm continues on it);
 //  - a killed conversion leaves no destination file; the next conversion removes the
 //    stale temp file and succeeds;
-//  - a killed compaction leaves the old or the new image (same content, check clean).
+//  - a killed compaction leaves the old or the new image (same content, check clean);
+//  - a killed snapshot-layer merge (mergeBackingIntoOverlay) leaves a chain that reads
+//    the same, and re-running it completes.
 // Usage: node --import tsx test/storage/kill-storm.ts [--trials N]   (default 20, ~1 min)
 // Ends with `N passed, N failed`.
 import { spawn } from 'node:child_process';
@@ -18,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { Tally, hasTool, qemuCheck, randomBytes, rng, run, tempDir } from './qemu-tools';
 import { stormWrites } from './kill-storm-writes';
 import { openDiskImage } from '../../electron/node/storage/open-image';
-import { convertDisk, createDisk } from '../../electron/node/storage/disk-operations';
+import { convertDisk, createDisk, mergeBackingIntoOverlay } from '../../electron/node/storage/disk-operations';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -96,16 +98,23 @@ async function main(): Promise<void> {
   const r = rng(Number(process.env.STORM_SEED ?? Date.now() % 100000));
 
   // Disk A: 4 KiB clusters over a raw backing file (copy-on-write, lots of metadata);
-  // disk B: 64 KiB clusters, standalone.
-  const size = 32 * MiB;
+  // disk B: 64 KiB clusters, standalone. Both are made afresh every 5 trials so kills
+  // keep landing while clusters, L2 tables and refcount blocks are being allocated
+  // (a fully allocated disk only sees in-place overwrites).
+  const size = 64 * MiB;
   const base = randomBytes(size, rng(1));
   fs.writeFileSync(path.join(dir, 'base.raw'), base);
-  await createDisk(path.join(dir, 'a.qcow2'), { backing: 'base.raw', clusterSize: 4096 });
-  await createDisk(path.join(dir, 'b.qcow2'), { size, clusterSize: 65536 });
   const disks: Disk[] = [
-    { file: path.join(dir, 'a.qcow2'), expected: base.slice() },
-    { file: path.join(dir, 'b.qcow2'), expected: new Uint8Array(size) },
+    { file: path.join(dir, 'a.qcow2'), expected: base },
+    { file: path.join(dir, 'b.qcow2'), expected: new Uint8Array(0) },
   ];
+  const freshDisks = async () => {
+    for (const d of disks) fs.rmSync(d.file, { force: true });
+    await createDisk(disks[0].file, { backing: 'base.raw', clusterSize: 4096 });
+    await createDisk(disks[1].file, { size, clusterSize: 65536 });
+    disks[0].expected = base.slice();
+    disks[1].expected = new Uint8Array(size);
+  };
   // Conversion source: 48 MiB, partly random, partly zero.
   const src = new Uint8Array(48 * MiB);
   for (let k = 0; k < 60; k++) src.set(randomBytes(400_000, r), Math.floor(r() * 47 * MiB));
@@ -119,8 +128,10 @@ async function main(): Promise<void> {
   let convTrials = 0;
   let convKilled = 0;
   let compactTrials = 0;
+  let mergeTrials = 0;
   const t0 = Date.now();
   for (let i = 0; i < trials; i++) {
+    if (i % 5 === 0) await freshDisks();
     if (i % 5 === 4) {
       compactTrials++;
       const disk = disks[(i / 5) % 2 | 0];
@@ -142,6 +153,43 @@ async function main(): Promise<void> {
         if (left.length) throw new Error(`temp files left: ${left.join(', ')}`);
         const finished = res.lines.includes('DONE');
         process.stdout.write(`     compaction ${finished ? 'finished before the kill' : `killed at ${at} of ${size} bytes`}, qemu-img check exit ${c.status}\n`);
+      });
+      continue;
+    }
+    if (i % 10 === 7) {
+      mergeTrials++;
+      await t.test(`trial ${i + 1}: kill -9 while dropping a snapshot layer (raw <- s1 <- s2)`, async () => {
+        const s1 = path.join(dir, 's1.qcow2');
+        const s2 = path.join(dir, 's2.qcow2');
+        for (const f of [s1, s2]) fs.rmSync(f, { force: true });
+        await createDisk(s1, { backing: 'base.raw', clusterSize: 4096 });
+        const seed = 1 + Math.floor(r() * 1e9);
+        for (const [f, sd] of [[s1, seed], [s2, seed + 1]] as const) {
+          if (f === s2) await createDisk(s2, { backing: 's1.qcow2' });
+          const img = openDiskImage(f, { writable: true });
+          const gen = stormWrites(sd, size);
+          for (let k = 0; k < 400; k++) {
+            const w = gen.next();
+            img.write(w.offset, w.data);
+          }
+          img.close();
+        }
+        const before = readAll(s2);
+        const at = Math.floor(r() * 1.15 * size);
+        const passed = (out: string) => {
+          const m = /P (\d+)\n(?![\s\S]*P \d)/.exec(out);
+          return out.includes('DONE') || (!!m && Number(m[1]) >= at);
+        };
+        const res = await runChild(['merge', s2], Math.floor(r() * 20), passed);
+        const c = qemuCheck(s2);
+        if (c.status !== 0 && c.status !== 3) throw new Error(`qemu-img check exited ${c.status} after a killed merge`);
+        if (Buffer.compare(Buffer.from(readAll(s2)), Buffer.from(before)) !== 0) throw new Error('the chain reads differently after a killed merge');
+        // Finishing the merge afterwards works and keeps the content.
+        if (!res.lines.includes('DONE')) await mergeBackingIntoOverlay(s2);
+        if (Buffer.compare(Buffer.from(readAll(s2)), Buffer.from(before)) !== 0) throw new Error('the chain reads differently after the merge');
+        const info = run('qemu-img', ['info', s2]).stdout;
+        if (!/backing file: base\.raw/.test(info)) throw new Error('s2 does not point to base.raw after the merge');
+        process.stdout.write(`     merge ${res.lines.includes('DONE') ? 'finished before the kill' : `killed at ${at} of ${size} bytes`}, qemu-img check exit ${c.status}\n`);
       });
       continue;
     }
@@ -214,7 +262,7 @@ async function main(): Promise<void> {
   }
   fs.rmSync(dir, { recursive: true, force: true });
   process.stdout.write(
-    `trials: ${trials} (${writeTrials} during writes, ${convTrials} during conversions (${convKilled} killed mid-way), ${compactTrials} during compactions), ` +
+    `trials: ${trials} (${writeTrials} during writes, ${convTrials} during conversions (${convKilled} killed mid-way), ${compactTrials} during compactions, ${mergeTrials} during snapshot-layer merges), ` +
       `${acked} acknowledged writes verified, ${leakTrials} kills left leaked clusters (accepted), ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
   );
   t.finish();

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { writeFileAtomic, syncDirectory } from '../atomic-file';
+import { createDisk } from '../storage/disk-operations';
 import {
   VM_CONFIG_VERSION,
   vmConfigSchema,
@@ -66,7 +67,7 @@ export class VmLibrary {
   }
 
   /** Create a VM. Nothing is left behind if any step fails. */
-  create(raw: VmCreateRequest): VmConfig {
+  async create(raw: VmCreateRequest): Promise<VmConfig> {
     const parsed = vmCreateRequestSchema.safeParse(raw);
     if (!parsed.success) throw new LibraryError(describeZodError(parsed.error));
     const req = parsed.data;
@@ -100,12 +101,12 @@ export class VmLibrary {
     mkdirSync(staging);
     try {
       if (req.newDisk) {
-        if (req.newDisk.format !== 'raw') {
-          throw new LibraryError('Creating qcow2 disks is not available yet in this build; choose the raw format.');
-        }
-        const diskName = `${req.name}.img`;
-        createSparseRawDisk(path.join(staging, diskName), req.newDisk.sizeMiB * 1024 * 1024);
-        config.storage.unshift({ bus: 'ide', port: 0, kind: 'disk', path: diskName, format: 'raw' });
+        const format = req.newDisk.format;
+        const diskName = `${req.name}.${format === 'qcow2' ? 'qcow2' : 'img'}`;
+        const bytes = req.newDisk.sizeMiB * 1024 * 1024;
+        if (format === 'qcow2') await createDisk(path.join(staging, diskName), { size: bytes, format: 'qcow2' });
+        else createSparseRawDisk(path.join(staging, diskName), bytes);
+        config.storage.unshift({ bus: 'ide', port: 0, kind: 'disk', path: diskName, format });
       }
       writeFileAtomic(path.join(staging, VM_FILE), JSON.stringify(config, null, 2) + '\n');
       renameSync(staging, folder);

@@ -13,10 +13,12 @@ import { openDiskImage, probeFile, resolveBacking, type ChainLink, type ImageFor
 import { createQcow2 } from '../../../engine/storage/qcow2-create';
 import { Qcow2Image } from '../../../engine/storage/qcow2-image';
 import { INCOMPAT_CORRUPT, INCOMPAT_DIRTY } from '../../../engine/storage/qcow2-header';
+import { checkQcow2, type Qcow2CheckResult } from '../../../engine/storage/qcow2-check';
 import type { BlockDevice } from '../../../engine/storage/block-device';
+import { CancelledError, copyData, type ProgressOptions } from '../../../engine/storage/convert';
 import { ImageInUseError, cleanStaleTemps, lockHolder, lockImage, tempPathFor } from './image-lock';
 
-export { cleanStaleTemps };
+export { cleanStaleTemps, CancelledError, type ProgressOptions };
 
 /** Refuse to read an image another process is writing (its metadata may be unflushed). */
 function notInUse(file: string, what: string): void {
@@ -25,18 +27,6 @@ function notInUse(file: string, what: string): void {
 }
 
 export type TargetFormat = 'qcow2' | 'raw';
-
-export interface ProgressOptions {
-  /** Called with bytes processed and the total (virtual size). */
-  onProgress?: (done: number, total: number) => void;
-  signal?: AbortSignal;
-}
-
-export class CancelledError extends Error {
-  constructor() {
-    super('operation cancelled');
-  }
-}
 
 /**
  * Build a new file at `dst` through a temp file: `fill` writes it; on success it is
@@ -164,6 +154,21 @@ export function diskInfo(file: string): DiskInfo {
   }
 }
 
+// ---- check -----------------------------------------------------------------------------
+
+/** Metadata consistency of a qcow2 image (errors = corruption, leaks = wasted clusters). */
+export function checkDisk(file: string): Qcow2CheckResult {
+  if (probeFile(file) !== 'qcow2') throw new Error(`${file}: only qcow2 images have metadata to check`);
+  const f = NodeFile.open(file);
+  try {
+    return checkQcow2(f);
+  } catch (e) {
+    return { errors: [(e as Error).message], leaks: 0, allocated: 0 };
+  } finally {
+    f.close();
+  }
+}
+
 // ---- resize ------------------------------------------------------------------------------
 
 /** Grow an image in place (qcow2: crash-safe L1 growth; raw: extend the file). */
@@ -187,59 +192,7 @@ export function resizeDisk(file: string, newSize: number): void {
   }
 }
 
-// ---- copy engine (convert / clone / compact) ---------------------------------------------
-
-function isZero(buf: Uint8Array, start: number, end: number): boolean {
-  // Compare 4 bytes at a time where aligned: this loop runs over every converted byte.
-  let i = start;
-  const words = new Uint32Array(buf.buffer, buf.byteOffset + ((start + 3) & ~3), Math.max(0, ((end & ~3) - ((start + 3) & ~3)) / 4));
-  for (; i < ((start + 3) & ~3) && i < end; i++) if (buf[i]) return false;
-  for (let k = 0; k < words.length; k++) if (words[k]) return false;
-  for (i = Math.max(i, end & ~3); i < end; i++) if (buf[i]) return false;
-  return true;
-}
-
-const CHUNK = 1024 * 1024;
-
-interface CopyPlan {
-  src: BlockDevice;
-  /** Destination opened writable; zero regions are skipped (reads as zero already). */
-  dst: BlockDevice;
-  /** Granularity of zero detection (the destination's cluster size). */
-  grain: number;
-  /** Skip the grain at `offset` (e.g. unallocated in the top layer when compacting). */
-  skip?: (offset: number) => boolean;
-  /** When set, zero grains are written as zero clusters (compact of an overlay). */
-  zeroWriter?: (offset: number, length: number) => void;
-}
-
-async function copyData(plan: CopyPlan, opts: ProgressOptions): Promise<void> {
-  const { src, dst, grain } = plan;
-  const total = src.size;
-  const buf = new Uint8Array(CHUNK);
-  let lastYield = Date.now();
-  for (let off = 0; off < total; off += CHUNK) {
-    if (opts.signal?.aborted) throw new CancelledError();
-    const n = Math.min(CHUNK, total - off);
-    let wanted = !plan.skip;
-    for (let g = 0; !wanted && g < n; g += grain) wanted = !plan.skip!(off + g);
-    if (wanted) {
-      src.read(off, buf, 0, n);
-      for (let g = 0; g < n; g += grain) {
-        const e = Math.min(g + grain, n);
-        if (plan.skip?.(off + g)) continue;
-        if (isZero(buf, g, e)) plan.zeroWriter?.(off + g, e - g);
-        else dst.write(off + g, buf.subarray(g, e));
-      }
-    }
-    opts.onProgress?.(off + n, total);
-    // Let timers and abort signals run during long copies.
-    if (Date.now() - lastYield > 50) {
-      await new Promise((r) => setImmediate(r));
-      lastYield = Date.now();
-    }
-  }
-}
+// ---- convert / clone / compact (the copy loop is engine/storage/convert.ts) ---------------
 
 /** Write `src` as a new standalone image at `temp` (flattening any backing chain). */
 async function writeImage(src: OpenedImage, temp: string, format: TargetFormat, opts: ProgressOptions & { clusterSize?: number }): Promise<void> {
@@ -297,6 +250,65 @@ export async function cloneDisk(srcPath: string, dst: string, opts: CloneOptions
 }
 
 /**
+ * Remove the middle of a backing chain, for deleting an external snapshot: the clusters
+ * of `overlay`'s backing image that the overlay does not have are copied into the
+ * overlay, then the overlay's header switches to the backing's own backing file (or to
+ * none). The dropped image itself is left alone (delete it once nothing else uses it).
+ * Crash-safe and restartable: the copy only adds data the chain already showed, and the
+ * switch is one header-sector write after everything else is durable.
+ */
+export async function mergeBackingIntoOverlay(overlayPath: string, opts: ProgressOptions = {}): Promise<{ dropped: string; newBacking: string | null }> {
+  const top = openDiskImage(overlayPath, { writable: true });
+  try {
+    if (!(top.image instanceof Qcow2Image) || top.chain.length < 2) throw new Error(`${overlayPath} is not a qcow2 image with a backing file`);
+    const q = top.image;
+    const mid = q.backingDevice as OpenedImage;
+    const midImg = mid.image;
+    const grand = top.chain[2] ?? null;
+    const cs = q.clusterSize;
+    // A cluster of the dropped layer that the overlay does not have: copy it in (data
+    // read through the chain; a zero cluster over a deeper backing stays a zero cluster).
+    // Whether the dropped layer holds anything in [off, off+cs) (its clusters may be smaller).
+    const midHas = (off: number) => {
+      if (!(midImg instanceof Qcow2Image)) return true;
+      for (let o = off; o < Math.min(off + cs, mid.size); o += Math.min(cs, midImg.clusterSize)) if (midImg.clusterKind(o) !== 'unallocated') return true;
+      return false;
+    };
+    // The chain as the overlay sees it: past the end of the dropped image it reads zeros,
+    // which must stay so even if the deeper image is larger.
+    const src: BlockDevice = {
+      size: q.size,
+      readOnly: true,
+      read(off, into, at, n) {
+        const avail = Math.max(0, Math.min(n, mid.size - off));
+        if (avail) mid.read(off, into, at, avail);
+        into.fill(0, at + avail, at + n);
+      },
+      write() {},
+      flush() {},
+    };
+    await copyData(
+      {
+        src,
+        dst: q,
+        grain: cs,
+        skip: (off) => q.clusterKind(off) !== 'unallocated' || (!midHas(off) && off + cs <= mid.size),
+        // Zeros over a deeper backing file must become zero clusters; with none, unallocated reads as zero already.
+        zeroWriter: (off, len) => {
+          if (grand) q.writeZeroes(off, len);
+        },
+      },
+      opts,
+    );
+    const newBacking = grand ? path.relative(path.dirname(path.resolve(overlayPath)), path.resolve(grand.path)) : null;
+    q.setBackingFile(newBacking, grand?.format ?? null);
+    return { dropped: mid.path, newBacking };
+  } finally {
+    top.close();
+  }
+}
+
+/**
  * Compact an image: qcow2 is rewritten (same size, cluster size and backing file) with
  * only the clusters this layer really needs; raw becomes a sparse file. Temp + rename:
  * a crash leaves the original untouched.
@@ -317,6 +329,7 @@ export async function compactDisk(file: string, opts: ProgressOptions = {}): Pro
       if (!(src.image instanceof Qcow2Image)) throw new Error(`compacting ${src.format} images is not supported (convert them to qcow2)`);
       const q = src.image;
       const h = q.header;
+      if (h.nbSnapshots > 0) throw new Error(`${file} has internal snapshots, which compaction would drop; delete them with qemu-img snapshot -d first`);
       const f = NodeFile.create(temp);
       try {
         createQcow2(f, { size: q.size, clusterSize: q.clusterSize, backingFile: h.backingFile ?? undefined, backingFormat: h.backingFormat ?? undefined });

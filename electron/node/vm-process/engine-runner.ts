@@ -9,7 +9,7 @@ import type { VmConfig } from '../../../protocol/vm-config';
 import { scanBytes, comboBytes } from '../../../protocol/keycodes';
 import { encodePng } from '../../../cli/png';
 import { machineConfigFor } from './machine-from-config';
-import type { BlockDevice } from '../../../engine/storage/block-device';
+import type { OpenedImage } from '../storage/open-image';
 
 /** How long one turn of the run loop may execute guest code before yielding to the event loop. */
 const TURN_MS = 12;
@@ -20,7 +20,7 @@ const THUMBNAIL_WIDTH = 160;
 
 export class EngineRunner {
   private readonly machine: Machine;
-  private readonly devices: BlockDevice[];
+  private readonly devices: OpenedImage[];
   private running = false;
   private paused = false;
   private timer: NodeJS.Timeout | null = null;
@@ -234,12 +234,12 @@ export class EngineRunner {
     this.running = false;
     this.sendThumbnail(performance.now(), true);
     if (this.timer) clearTimeout(this.timer);
-    // Completed guest writes must survive: flush every writable image before exiting.
+    // Completed guest writes must survive: flush and close every image (releases the locks).
     for (const d of this.devices) {
       try {
-        d.flush();
+        d.close();
       } catch (e) {
-        this.emit({ type: 'log', level: 'error', source: 'storage', message: `flush failed: ${(e as Error).message}` });
+        this.emit({ type: 'log', level: 'error', source: 'storage', message: `closing a disk failed: ${(e as Error).message}` });
       }
     }
     this.emit({ type: 'state', state: 'stopped', reason });

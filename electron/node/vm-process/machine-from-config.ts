@@ -5,11 +5,13 @@ import path from 'node:path';
 import type { VmConfig } from '../../../protocol/vm-config';
 import type { MachineConfig, BootDevice } from '../../../engine/machine/machine-config';
 import type { BlockDevice } from '../../../engine/storage/block-device';
-import { openImage, readFileOrThrow, loadFirmwareImages } from '../../../cli/host-images';
+import { readFileOrThrow, loadFirmwareImages } from '../../../cli/host-images';
+import { openDiskImage, type OpenedImage } from '../storage/open-image';
 
 export interface OpenedMachine {
   config: MachineConfig;
-  devices: BlockDevice[];
+  /** Every opened image: close() flushes it and releases its write lock. */
+  devices: OpenedImage[];
 }
 
 const IDE_SLOTS = ['hda', 'hdb', 'cdrom', 'hdd'] as const;
@@ -17,15 +19,17 @@ const IDE_SLOTS = ['hda', 'hdb', 'cdrom', 'hdd'] as const;
 export function machineConfigFor(vm: VmConfig, vmDir: string): OpenedMachine {
   const resolve = (p: string) => (path.isAbsolute(p) ? p : path.join(vmDir, p));
   const disks: NonNullable<MachineConfig['disks']> = {};
-  const devices: BlockDevice[] = [];
+  const devices: OpenedImage[] = [];
   const virtioBlk: BlockDevice[] = [];
   for (const s of vm.storage) {
     if (!s.path) continue;
     const where = `${s.bus} ${s.port}`;
-    let dev: BlockDevice;
+    let dev: OpenedImage;
     try {
-      dev = openImage(resolve(s.path), s.kind === 'cdrom' ? 'cdrom' : s.kind === 'floppy' ? 'fda' : 'hda', s.kind === 'disk' || s.kind === 'floppy');
+      // Own disks are writable (and locked against a second writer); ISOs read-only.
+      dev = openDiskImage(resolve(s.path), s.kind === 'cdrom' ? { cdrom: true } : { writable: true });
     } catch (e) {
+      for (const d of devices) d.close();
       throw new Error(`The medium attached to ${where} cannot be used: ${(e as Error).message}`);
     }
     devices.push(dev);
