@@ -110,12 +110,11 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable, BlockExec
   /** Executes cached blocks: the interpreter itself, or a JIT wrapping it (the seam). */
   blockExecutor: BlockExecutor = this;
   /**
-   * Use the decoded-block cache. Off by default: with the interpreter as the only
-   * BlockExecutor, executing cached headers/ModR/M measured no faster than decoding
-   * from memory (bench:cpu), so the cache only pays once a JIT compiles hot blocks.
-   * When off, run() is the plain interpreter loop and no page is marked as code.
+   * Use the decoded-block cache (false: the plain interpreter loop, decoding every
+   * instruction from memory, and no page is marked as code). Both give the same
+   * results and instruction counts; the cache saves prefix/opcode decoding.
    */
-  blockCacheEnabled = false;
+  blockCacheEnabled = true;
   /** Direct-mapped table of blocks by physical address. */
   private readonly blockTable: (DecodedBlock | null)[] = new Array<DecodedBlock | null>(BLOCK_TABLE_SIZE_).fill(null);
   /** Per physical RAM page: generation, bumped when the page is written (kills its blocks). */

@@ -115,3 +115,23 @@ describe('i8042 keyboard controller', () => {
     expect(k2.commandByte).toBe(0x25);
   });
 });
+
+describe('i8042 interrupt edges and injected bytes', () => {
+  it('raises a fresh IRQ1 edge for each queued key byte (edge-triggered PIC)', () => {
+    const { ctx, kbc, io } = setup();
+    kbc.keyboard.sendScancodes([0x1c, 0xf0, 0x1c]); // press + release of A (set 2)
+    const edges = ctx.irqEdges[1];
+    expect(io.in8(0x60)).toBe(0x1e); // translated to set 1
+    expect(ctx.irqEdges[1]).toBe(edges + 1); // the line dropped and rose again for the release
+    expect(io.in8(0x60)).toBe(0x9e);
+  });
+
+  it('puts 0xD3 bytes in the output buffer as AUX data even while the aux port is disabled', () => {
+    const { io } = setup();
+    io.out8(0x64, 0xa7); // disable aux
+    io.out8(0x64, 0xd3);
+    io.out8(0x60, 0x5a);
+    expect(io.in8(0x64) & 0x21).toBe(0x21); // OBF + AUX_OBF
+    expect(io.in8(0x60)).toBe(0x5a);
+  });
+});

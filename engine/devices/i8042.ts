@@ -50,6 +50,12 @@ export class I8042 implements Snapshottable {
   private outSrc = Src.None;
   /** Replies of controller commands waiting for the output buffer. */
   private ctrlQueue: number[] = [];
+  /**
+   * Bytes written with 0xD2/0xD3 ("as if from the keyboard/mouse"): the controller puts
+   * them in its output buffer itself, even while that interface is disabled — Linux's
+   * AUX loopback probe depends on it. Entries are (source << 8) | byte.
+   */
+  private injectQueue: number[] = [];
   /** Controller command awaiting a data byte on port 0x60 (0 = none). */
   private pendingCommand = 0;
   private irq1High = false;
@@ -87,6 +93,10 @@ export class I8042 implements Snapshottable {
   private refill(): void {
     if (!(this.status & STAT_OBF)) {
       if (this.ctrlQueue.length) this.load(this.ctrlQueue.shift()!, Src.Controller);
+      else if (this.injectQueue.length) {
+        const e = this.injectQueue.shift()!;
+        this.load(e & 0xff, e >> 8);
+      }
       else if (this.keyboard.queue.length && !(this.ram[0] & CB_KBD_DISABLE)) this.load(this.keyboard.queue.shift()!, Src.Keyboard);
       else if (this.mouse.queue.length && !(this.ram[0] & CB_AUX_DISABLE)) this.load(this.mouse.queue.shift()!, Src.Aux);
     }
@@ -126,6 +136,9 @@ export class I8042 implements Snapshottable {
     const b = this.outByte;
     this.status &= ~(STAT_OBF | STAT_AUX_OBF);
     this.outSrc = Src.None;
+    // Drop IRQ1/IRQ12 before the next byte is loaded, so a queued byte raises a fresh
+    // edge: the 8259A is edge-triggered and would otherwise never see it.
+    this.updateIrq();
     this.refill();
     return b;
   }
@@ -223,11 +236,11 @@ export class I8042 implements Snapshottable {
         this.setOutputPort(v);
         return;
       case 0xd2: // as if from the keyboard
-        this.keyboard.queue.push(v);
+        this.injectQueue.push((Src.Keyboard << 8) | (v & 0xff));
         this.refill();
         return;
       case 0xd3: // as if from the mouse
-        this.mouse.queue.push(v);
+        this.injectQueue.push((Src.Aux << 8) | (v & 0xff));
         this.refill();
         return;
       case 0xd4:
@@ -245,6 +258,7 @@ export class I8042 implements Snapshottable {
     this.keyboard.translate = true;
     this.outPort = OUT_RESET | OUT_A20;
     this.ctrlQueue = [];
+    this.injectQueue = [];
     this.pendingCommand = 0;
     this.outSrc = Src.None;
     this.keyboard.reset();
@@ -255,7 +269,7 @@ export class I8042 implements Snapshottable {
   saveState(): ComponentState {
     return {
       status: this.status, ram: this.ram.slice(), outPort: this.outPort, outByte: this.outByte, outSrc: this.outSrc,
-      ctrlQueue: this.ctrlQueue.slice(), pendingCommand: this.pendingCommand, irq1High: this.irq1High,
+      ctrlQueue: this.ctrlQueue.slice(), injectQueue: this.injectQueue.slice(), pendingCommand: this.pendingCommand, irq1High: this.irq1High,
       irq12High: this.irq12High, keyboard: this.keyboard.saveState(), mouse: this.mouse.saveState(),
     };
   }
@@ -269,6 +283,7 @@ export class I8042 implements Snapshottable {
     this.outByte = s.outByte;
     this.outSrc = s.outSrc;
     this.ctrlQueue = [...(s.ctrlQueue as number[])];
+    this.injectQueue = [...((s.injectQueue as number[] | undefined) ?? [])];
     this.pendingCommand = s.pendingCommand;
     this.irq1High = s.irq1High;
     this.irq12High = s.irq12High;

@@ -1,5 +1,7 @@
 // A tiny ACPI Machine Language encoder (ACPI 6.x section 20.2) for the DSDT: enough terms
-// to write names, packages, scopes, devices and simple methods as byte arrays.
+// to write names, packages, buffers, scopes, devices, operation regions and fields, and
+// methods with If/Else, Store, And/Or and comparisons, as byte arrays. Resource descriptors
+// for ResourceTemplate buffers are in aml-resources.ts.
 export type Aml = number[];
 
 /** PkgLength: the encoded length counts itself (1-4 bytes). */

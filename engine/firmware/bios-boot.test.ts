@@ -174,5 +174,16 @@ describe('built-in BIOS boot', () => {
     let serial = '';
     m.events.on('serial-output', ({ data }) => (serial += String.fromCharCode(...data)));
     expect(runUntil(m, () => /HELLO/.test(m.textScreen()) && serial.includes('HELLO'))).toBe(true);
+    // POST left ACPI tables whose DSDT describes the PCI host bridge (dsdt.ts): RSDP → RSDT → FACP → DSDT.
+    let rsdp = 0;
+    for (let a = 0xe0000; a < 0x100000 && !rsdp; a += 16) if (m.mem.read32(a) === 0x20445352 && m.mem.read32(a + 4) === 0x20525450) rsdp = a;
+    const rsdt = m.mem.read32(rsdp + 16);
+    const facp = m.mem.read32(rsdt + 36);
+    expect(m.mem.read32(facp)).toBe(0x50434146); // 'FACP'
+    const dsdt = m.mem.read32(facp + 40);
+    const len = m.mem.read32(dsdt + 4);
+    const text = String.fromCharCode(...Array.from({ length: len }, (_, i) => m.mem.read8(dsdt + i)));
+    expect(text.startsWith('DSDT')).toBe(true);
+    for (const name of ['PCI0', '_PRT', 'LNKA', '_S5_']) expect(text).toContain(name);
   });
 });

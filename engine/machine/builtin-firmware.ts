@@ -16,22 +16,16 @@ export interface BuiltinFirmware extends Snapshottable {
   reset(): void;
 }
 
-const COLS = 80;
-
 export function installBuiltinFirmware(machine: Machine): BuiltinFirmware {
   const config = machine.config;
   const disks = config.disks ?? {};
   const map = { floppy: 'floppy', hd: 'hd', cdrom: 'cd' } as const;
   const bootOrder: BiosBootDevice[] = (config.bootOrder ?? defaultBootOrder(config)).map((b) => map[b]);
-  // Text drawn by INT 10h in graphics modes: a character grid reported to the VGA.
-  let rows: string[][] = [];
-  const onGraphicsText = (col: number, row: number, ch: number) => {
-    while (rows.length <= row) rows.push(new Array(COLS).fill(' '));
-    const line = rows[row];
-    while (line.length <= col) line.push(' ');
-    line[col] = String.fromCharCode(ch < 0x20 ? 0x20 : ch);
-    machine.vga.setShadowText(rows.map((r) => r.join('')));
-  };
+  // Text drawn by INT 10h in graphics modes goes to the VGA's shadow text (and scrolls
+  // with it), so getTextScreen() reads it like a text mode; the VGA saves it with its
+  // state and clears it on mode changes.
+  const onGraphicsText = (col: number, row: number, ch: number) => machine.vga.shadowPutChar(col, row, ch);
+  const onGraphicsScroll = (lines: number, top: number, bottom: number) => machine.vga.shadowScroll(lines, top, bottom);
   const bios = new BuiltinBios({
     mem: machine.mem,
     io: machine.io,
@@ -49,7 +43,11 @@ export function installBuiltinFirmware(machine: Machine): BuiltinFirmware {
       vramBytes: machine.vga.vramSize,
       lfbAddress: machine.pci ? undefined : machine.vga.linearFramebufferBase ?? undefined,
       onGraphicsText,
+      onGraphicsScroll,
     },
+    // INT 13h disk activity lights the UI's disk LEDs under the IDE's drive names.
+    events: machine.events,
+    storageNames: { disks: [disks.hda && 'ide0-0', disks.hdb && 'ide0-1'].filter((n): n is string => !!n) },
     pci: !!machine.pci,
     lapic: !!machine.lapic,
     ioapic: machine.ioapic ? { address: IOAPIC_BASE, id: 0, pins: IOAPIC_PINS } : null,
@@ -65,9 +63,6 @@ export function installBuiltinFirmware(machine: Machine): BuiltinFirmware {
     saveState: () => bios.saveState(),
     loadState: (s, v) => bios.loadState(s, v),
     hypercall: (n) => bios.hypercall(n),
-    reset: () => {
-      rows = [];
-      bios.reset();
-    },
+    reset: () => bios.reset(),
   };
 }

@@ -197,6 +197,8 @@ export class Machine {
       const piix3 = new Piix3(ctx, pci);
       const lapic = new LocalApic(ctx, this.pic);
       lapic.onNmi = () => this.cpu.raiseNmi();
+      // WRMSR IA32_APIC_BASE moves (or disables) the local APIC's MMIO window.
+      this.cpu.onApicBaseWrite = (v) => lapic.setBaseMsr(v);
       this.lapic = lapic;
       this.cpu.apicPresent = true;
       bus.interrupts = lapic as InterruptSource;

@@ -122,7 +122,11 @@ export function DisplayWindow({ client, vmId }: { client: HostClient; vmId: stri
   useEffect(() => {
     document.title = `${name} — Boxwood`;
   }, [name]);
-  const recent = (d: string) => (activity[d] ?? 0) > Date.now() - 300;
+  // Device names follow the emulated controllers: ide1-0 is the CD drive, fd* floppies,
+  // everything else (ide0-*, virtio disks) a hard disk.
+  const lit = (match: (device: string) => boolean) => Object.entries(activity).some(([d, t]) => match(d) && t > Date.now() - 300);
+  const hddLit = lit((d) => d !== 'ide1-0' && !d.startsWith('fd'));
+  const cdLit = lit((d) => d === 'ide1-0');
 
   return (
     <div className="display-window">
@@ -186,10 +190,10 @@ export function DisplayWindow({ client, vmId }: { client: HostClient; vmId: stri
       </div>
       <footer className="statusbar" aria-label="Status">
         <span data-testid="display-state">{state ? STATE_LABELS[state] : '…'}</span>
-        <span className={`led ${recent('hda') || recent('ide0') ? 'on' : ''}`} title="Hard disk activity">
+        <span className={`led ${hddLit ? 'on' : ''}`} title="Hard disk activity">
           HDD
         </span>
-        <span className={`led ${recent('cdrom') || recent('ide2') ? 'on' : ''}`} title="Optical drive activity">
+        <span className={`led ${cdLit ? 'on' : ''}`} title="Optical drive activity">
           CD
         </span>
         <span>{stats.mips.toFixed(1)} MIPS</span>
