@@ -63,6 +63,13 @@ function flatMachine(pending: (cpu: Cpu) => number | null = () => null) {
   return { cpu, mem, acked };
 }
 
+/** Sum of (c & 0xff) for c = n..1: what the patched MOV AL adds up. */
+function expectedSum(n: number): number {
+  let sum = 0;
+  for (let c = n; c > 0; c--) sum += c & 0xff;
+  return sum;
+}
+
 const le32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
 // L:  mov [edi], bl        88 1F
@@ -150,6 +157,26 @@ describe('decoded-block cache', () => {
       cpu.run(1000);
       expect(cpu.reg32[Reg.EBX]).toBe(-1); // DEC EBX, not INC EBX
     }
+  });
+
+  it('stops caching a page that is rewritten over and over, with the same results', () => {
+    // loop: mov [P+1], cl; P: mov al, 0; add edx, eax; dec ecx; jnz loop; hlt
+    const p = CODE + 11;
+    const prog = [0xb9, ...le32(3000), 0x88, 0x0d, ...le32(p + 1), 0xb0, 0x00, 0x01, 0xc2, 0x49, 0x75, 0xf3, 0xf4];
+    const outcome = (cache: boolean) => {
+      const { cpu, mem } = flatMachine();
+      cpu.blockCacheEnabled = cache;
+      mem.ram.set(prog, CODE);
+      let total = 0;
+      while (!cpu.halted) total += cpu.run(1000);
+      return { total, edx: cpu.reg32[Reg.EDX], recorded: cpu.blocksRecorded };
+    };
+    const on = outcome(true);
+    const off = outcome(false);
+    expect(on.edx).toBe(off.edx);
+    expect(on.edx).toBe(0x0652 + expectedSum(3000)); // EDX starts with the reset signature
+    expect(on.total).toBe(off.total);
+    expect(on.recorded).toBeLessThan(40); // not re-recorded on every iteration
   });
 
   it('retires the same instructions and takes interrupts at the same counts with the cache on or off', () => {

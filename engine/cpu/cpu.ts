@@ -464,6 +464,26 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable, BlockExec
     this.execPage = -1;
   }
 
+  /**
+   * Code in a page that is not being cached (page strikes): plain step()s, with run()'s
+   * boundary work between them, until EIP leaves the linear page, the CPU halts or the
+   * budget is used up. Saves the block lookup per instruction.
+   */
+  private interpretPage(budget: number): void {
+    const linPage = ((this.csBase + this.eip) | 0) >>> 12;
+    let n = 0;
+    for (;;) {
+      this.step();
+      if (this.halted || ++n >= budget) return;
+      if (this.interruptShadow) this.interruptShadow = false;
+      else if (this.nmiPending || (this.flagsReg & FLAG_IF) !== 0) this.checkExternalEvents();
+      if (((this.csBase + this.eip) | 0) >>> 12 !== linPage) {
+        this.boundaryDone = true;
+        return;
+      }
+    }
+  }
+
   raiseNmi(): void {
     this.nmiPending = true;
   }
@@ -517,6 +537,10 @@ export class Cpu extends CpuDecoder implements CpuCore, Snapshottable, BlockExec
             else if (this.instructionCount >= this.strikeEpochEnd) {
               this.pageStrikes.fill(0);
               this.strikeEpochEnd = this.instructionCount + STRIKE_EPOCH;
+            } else {
+              this.interpretPage(left);
+              if (this.halted) break;
+              continue;
             }
           }
           this.step();

@@ -102,6 +102,8 @@ export function runBochs(bin: Uint8Array, workDir: string, name: string): { outp
       'display_library: rfb, options="timeout=0"',
       'vga: extension=none',
       'speaker: enabled=0',
+      // Without a sound card on the host, Bochs' mixer thread aborts (fortify) on start-up.
+      'sound: driver=dummy',
       'port_e9_hack: enabled=1',
       'magic_break: enabled=1',
       `log: ${join(workDir, `${name}.bochs.log`)}`,

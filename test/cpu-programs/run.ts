@@ -53,6 +53,10 @@ async function runProgram(name: string, workDir: string, update: boolean, crossC
   if (hasTool(tool)) {
     const out = runReference(ref, bin, workDir, name);
     source = tool;
+    if (out.output === '') {
+      // The reference itself failed (crash, missing plugin): say so rather than blame the golden file.
+      return { name, pass: false, detail: `${tool} printed nothing (exit status ${out.status}); see its log in the work dir` };
+    }
     if (update) {
       writeGolden(name, ref, out.output);
       expected = out.output;

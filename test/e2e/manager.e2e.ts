@@ -29,7 +29,7 @@ await withE2e(async ({ host, home, page }, step) => {
   await step('opening the token URL shows the empty manager', async () => {
     await page.goto(host.server.openUrl);
     await page.getByText('Welcome to Boxwood').waitFor();
-    await page.getByText('Hardware virtualization').waitFor();
+    await page.getByText('Hardware virtualization', { exact: true }).waitFor();
   });
 
   const openWizard = async () => {
