@@ -6,8 +6,9 @@ import { command as run } from './commands/run';
 import { command as vm } from './commands/vm';
 import { command as serve } from './commands/serve';
 import { command as disk } from './commands/disk';
+import { command as snapshot } from './commands/snapshot';
 
-const COMMANDS: CliCommand[] = [run, vm, serve, disk];
+const COMMANDS: CliCommand[] = [run, vm, serve, disk, snapshot];
 
 function usage(): string {
   const lines = ['usage: boxwood <command> [options]', '', 'commands:'];

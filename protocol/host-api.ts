@@ -4,6 +4,9 @@
 import { z } from 'zod';
 import { vmCreateRequestSchema, vmModifyRequestSchema, vmConfigSchema } from './vm-config';
 import { VM_RUN_STATES } from './vm-process';
+import { mediaRequestSchemas, type TaskProgress } from './media';
+import { snapshotRequestSchemas } from './snapshots';
+import { cloneRequestSchemas } from './clone';
 
 export const HOST_API_VERSION = 1;
 
@@ -28,6 +31,12 @@ export const hostRequestSchemas = {
   'vm.attachDisplay': z.object({ id: vmId }),
   'vm.log': z.object({ id: vmId }),
   'fs.checkPath': z.object({ path: z.string().min(1).max(4096) }),
+  /** Media Manager (protocol/media.ts): media.*, task.list, task.cancel, vm.changeMedium. */
+  ...mediaRequestSchemas,
+  /** Snapshots (protocol/snapshots.ts): snapshot.list|take|restore|delete|edit. */
+  ...snapshotRequestSchemas,
+  /** Clones (protocol/clone.ts): vm.clone, snapshot.thumbnail. */
+  ...cloneRequestSchemas,
 } as const;
 
 export type HostMethod = keyof typeof hostRequestSchemas;
@@ -51,6 +60,9 @@ export const vmSummarySchema = z.object({
   config: vmConfigSchema.optional(),
   /** PNG data URL of the last screen, when one was captured. */
   thumbnail: z.string().optional(),
+  /** Number of snapshots, and the name of the one the current state descends from. */
+  snapshotCount: z.number().int().min(0).optional(),
+  currentSnapshot: z.string().optional(),
 });
 export type VmSummary = z.infer<typeof vmSummarySchema>;
 
@@ -75,4 +87,5 @@ export type HostReply = { id: number; ok: true; result: unknown } | { id: number
 /** Events pushed to every UI. */
 export type HostEvent =
   | { event: 'vm.changed'; vm: VmSummary }
-  | { event: 'vm.removed'; id: string };
+  | { event: 'vm.removed'; id: string }
+  | ({ event: 'task.progress' } & TaskProgress);

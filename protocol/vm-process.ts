@@ -14,7 +14,8 @@ const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected byt
 
 // ---- To the VM process ----
 export const toVmSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('boot'), protocol: z.literal(VM_PROCESS_PROTOCOL_VERSION), vmDir: z.string(), config: vmConfigSchema }),
+  /** restoreStateFile: resume the machine saved in this BXWSTATE file (an online snapshot) instead of a cold boot. */
+  z.object({ type: z.literal('boot'), protocol: z.literal(VM_PROCESS_PROTOCOL_VERSION), vmDir: z.string(), config: vmConfigSchema, restoreStateFile: z.string().min(1).optional() }),
   z.object({ type: z.literal('pause') }),
   z.object({ type: z.literal('resume') }),
   z.object({ type: z.literal('reset') }),
@@ -31,7 +32,17 @@ export const toVmSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('refresh') }),
   z.object({ type: z.literal('screenshot') }),
   z.object({ type: z.literal('change-medium'), bus: z.enum(['ide', 'floppy']), port: z.number().int().min(0).max(3), path: z.string().nullable() }),
+  // Snapshot of a running VM (host only; see electron/node/snapshots/snapshot-service.ts).
+  // Each is answered by a 'reply' with the same requestId.
+  /** Stop executing guest code, flush every disk, write the machine state to stateFile (absolute) when given. */
+  z.object({ type: z.literal('snapshot-freeze'), requestId: z.number().int().nonnegative(), stateFile: z.string().min(1).nullable() }),
+  /** While frozen: continue each listed writable disk ("<bus>-<port>") on a new image (absolute path, same contents). */
+  z.object({ type: z.literal('snapshot-swap-disks'), requestId: z.number().int().nonnegative(), disks: z.array(z.object({ key: z.string().max(32), path: z.string().min(1) })).max(16) }),
+  /** End the freeze: run again if the machine was running before it. */
+  z.object({ type: z.literal('snapshot-thaw'), requestId: z.number().int().nonnegative() }),
 ]);
+/** ToVm messages only the host may send (a display sending one is ignored). */
+export const HOST_ONLY_TO_VM: ReadonlySet<string> = new Set(['boot', 'snapshot-freeze', 'snapshot-swap-disks', 'snapshot-thaw']);
 export type ToVm = z.infer<typeof toVmSchema>;
 
 // ---- From the VM process ----
@@ -51,6 +62,8 @@ export const fromVmSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('log'), level: z.enum(['debug', 'info', 'warn', 'error']), source: z.string().max(64), message: z.string().max(4096) }),
   /** A fatal error inside the VM process: the host shows the VM as Aborted with this text. */
   z.object({ type: z.literal('fatal'), message: z.string().max(16 * 1024) }),
+  /** The answer to a request that carries a requestId (snapshot-*). */
+  z.object({ type: z.literal('reply'), requestId: z.number().int().nonnegative(), ok: z.boolean(), error: z.string().max(4096).optional(), bytes: z.number().int().min(0).optional() }),
 ]);
 export type FromVm = z.infer<typeof fromVmSchema>;
 

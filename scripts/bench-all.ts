@@ -7,6 +7,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 for (const [name, file] of [
   ['CPU interpreter (MIPS)', 'bench/cpu-mips.ts'],
   ['Boot times', 'bench/boot.ts'],
+  ['Snapshot take / restore (running 256 MiB guest)', 'bench/snapshot.ts'],
 ]) {
   console.log(`\n=== ${name}`);
   spawnSync('node', ['--import', 'tsx', file, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });

@@ -1,8 +1,13 @@
-// The whole test suite, as the README's test command runs it. Runs each suite in
-// turn, collects its counts, and closes with one line `N passed, N failed, N skipped`
-// (the line CI reads). A suite that crashes or prints no counts counts as a failure.
-import { spawnSync } from 'node:child_process';
+// The whole test suite, as the README's test command runs it. Runs the suites on a
+// small pool of parallel lanes (BOXWOOD_TEST_JOBS, default: one per core, at most 2),
+// longest first, prints each suite's output as it ends, collects its counts, and closes
+// with one line `N passed, N failed, N skipped` (the line CI reads). A suite that
+// crashes or prints no counts counts as a failure.
+//
+//   node --import tsx scripts/test-all.ts [name-filter…]
+import { spawn } from 'node:child_process';
 import { readFileSync, mkdirSync, existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,6 +27,8 @@ interface Suite {
   command: string[];
   /** How to read the counts once the command ended. */
   counts: (stdout: string, exitCode: number) => Counts;
+  /** Rough minutes of CPU it takes, only to start the long suites first. */
+  minutes: number;
 }
 
 /** Reads the last `N passed, N failed[, N skipped]` line a suite printed. */
@@ -49,51 +56,102 @@ function vitestCounts(_stdout: string, exitCode: number): Counts {
 }
 
 const tsx = ['node', '--import', 'tsx'];
+/** One suite per guest boot, so the lanes share the long ones out. */
+const guest = (filter: string, minutes: number): Suite => ({
+  name: `guest ${filter}`,
+  command: [...tsx, 'test/guests/boot-guests.ts', filter],
+  counts: summaryLine,
+  minutes,
+});
 const suites: Suite[] = [
-  {
-    name: 'typecheck',
-    command: ['npx', 'tsc', '-p', 'tsconfig.json', '--noEmit'],
-    counts: (_out, code) => (code === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0 }),
-  },
+  { name: 'typecheck', command: ['npx', 'tsc', '-p', 'tsconfig.json', '--noEmit'], counts: exitCodeOnly, minutes: 0.3 },
   {
     name: 'unit (vitest)',
     command: ['npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(artifacts, 'vitest.json')}`],
     counts: vitestCounts,
+    minutes: 1.2,
   },
-  { name: 'cpu vectors', command: [...tsx, 'test/cpu/run-vectors.ts'], counts: summaryLine },
-  { name: 'cpu programs vs QEMU/Bochs/host', command: [...tsx, 'test/cpu-programs/run.ts'], counts: summaryLine },
-  { name: 'storage interop (qemu-img)', command: [...tsx, 'test/storage/interop.ts'], counts: summaryLine },
-  { name: 'storage kill -9 storm', command: [...tsx, 'test/storage/kill-storm.ts'], counts: summaryLine },
-  { name: 'e2e manager (chromium)', command: [...tsx, 'test/e2e/manager.e2e.ts'], counts: summaryLine },
-  { name: 'e2e display (hello)', command: [...tsx, 'test/e2e/display-hello.e2e.ts'], counts: summaryLine },
-  { name: 'electron smoke', command: [...tsx, 'test/e2e/electron-smoke.ts'], counts: summaryLine },
+  { name: 'cpu vectors', command: [...tsx, 'test/cpu/run-vectors.ts'], counts: summaryLine, minutes: 0.3 },
+  { name: 'cpu programs vs QEMU/Bochs/host', command: [...tsx, 'test/cpu-programs/run.ts'], counts: summaryLine, minutes: 0.1 },
+  { name: 'storage interop (qemu-img)', command: [...tsx, 'test/storage/interop.ts'], counts: summaryLine, minutes: 0.5 },
+  { name: 'storage kill -9 storm', command: [...tsx, 'test/storage/kill-storm.ts'], counts: summaryLine, minutes: 0.7 },
+  { name: 'e2e manager (chromium)', command: [...tsx, 'test/e2e/manager.e2e.ts'], counts: summaryLine, minutes: 0.2 },
+  { name: 'e2e media (chromium)', command: [...tsx, 'test/e2e/media.e2e.ts'], counts: summaryLine, minutes: 0.3 },
+  { name: 'e2e display (hello)', command: [...tsx, 'test/e2e/display-hello.e2e.ts'], counts: summaryLine, minutes: 0.3 },
+  { name: 'e2e linux (chromium)', command: [...tsx, 'test/e2e/linux.e2e.ts'], counts: summaryLine, minutes: 8 },
+  { name: 'electron smoke', command: [...tsx, 'test/e2e/electron-smoke.ts'], counts: summaryLine, minutes: 0.1 },
+  guest('hello', 0.1),
+  guest('memtest', 3),
+  guest('linux-686 direct builtin', 6),
+  guest('linux-686 direct seabios', 6),
+  guest('linux-686 cd builtin', 6.5),
+  guest('linux-686 cd seabios', 6.5),
+  guest('linux-686 hdd builtin', 6.5),
+  guest('linux-686 hdd seabios', 6.5),
+  guest('linux-686 save-restore', 1),
 ];
 
-const only = process.argv.slice(2);
-const total: Counts = { passed: 0, failed: 0, skipped: 0 };
-const table: string[] = [];
-for (const suite of suites) {
-  if (only.length && !only.some((o) => suite.name.includes(o))) continue;
-  const started = Date.now();
-  console.log(`\n=== ${suite.name}: ${suite.command.join(' ')}`);
-  const run = spawnSync(suite.command[0], suite.command.slice(1), {
-    cwd: root,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 256 * 1024 * 1024,
-    env: { ...process.env, FORCE_COLOR: '0' },
-  });
-  const stdout = run.stdout ?? '';
-  process.stdout.write(stdout);
-  const c = run.error ? { passed: 0, failed: 1, skipped: 0 } : suite.counts(stdout, run.status ?? 1);
-  if (run.error) console.log(`${suite.name}: could not run: ${run.error.message}`);
-  total.passed += c.passed;
-  total.failed += c.failed;
-  total.skipped += c.skipped;
-  const secs = ((Date.now() - started) / 1000).toFixed(1);
-  table.push(`${c.failed ? 'FAIL' : 'ok  '} ${suite.name.padEnd(22)} ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped (${secs} s)`);
+function exitCodeOnly(_out: string, code: number): Counts {
+  return code === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0 };
 }
-console.log('\n=== summary');
-for (const row of table) console.log(row);
-console.log(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
-process.exit(total.failed ? 1 : 0);
+
+interface Outcome {
+  counts: Counts;
+  seconds: number;
+}
+
+function runSuite(suite: Suite): Promise<Outcome> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(suite.command[0], suite.command.slice(1), {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FORCE_COLOR: '0' },
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const finish = (code: number, error?: Error) => {
+      const stdout = Buffer.concat(out).toString('utf8');
+      // Printed in one piece, so parallel suites do not interleave.
+      let text = `\n=== ${suite.name}: ${suite.command.join(' ')}\n${stdout}`;
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (stderr.trim()) text += `--- ${suite.name} (stderr)\n${stderr}`;
+      if (error) text += `${suite.name}: could not run: ${error.message}\n`;
+      process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+      const counts = error ? { passed: 0, failed: 1, skipped: 0 } : suite.counts(stdout, code);
+      resolve({ counts, seconds: (Date.now() - started) / 1000 });
+    };
+    child.on('error', (e) => finish(1, e));
+    child.on('close', (code, signal) => finish(code ?? (signal ? 128 : 1)));
+  });
+}
+
+async function main(): Promise<number> {
+  const only = process.argv.slice(2);
+  const selected = suites.filter((s) => !only.length || only.some((o) => s.name.includes(o)));
+  const jobs = Math.max(1, Number(process.env.BOXWOOD_TEST_JOBS) || Math.min(2, os.availableParallelism()));
+  const queue = [...selected].sort((a, b) => b.minutes - a.minutes);
+  const outcomes = new Map<Suite, Outcome>();
+  const t0 = Date.now();
+  console.log(`Running ${selected.length} suites on ${jobs} lane(s).`);
+  const lane = async () => {
+    for (let s = queue.shift(); s; s = queue.shift()) outcomes.set(s, await runSuite(s));
+  };
+  await Promise.all(Array.from({ length: jobs }, lane));
+
+  const total: Counts = { passed: 0, failed: 0, skipped: 0 };
+  console.log(`\n=== summary (${((Date.now() - t0) / 60000).toFixed(1)} min on ${jobs} lane(s))`);
+  for (const suite of selected) {
+    const { counts: c, seconds } = outcomes.get(suite)!;
+    total.passed += c.passed;
+    total.failed += c.failed;
+    total.skipped += c.skipped;
+    console.log(`${c.failed ? 'FAIL' : 'ok  '} ${suite.name.padEnd(34)} ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped (${seconds.toFixed(1)} s)`);
+  }
+  console.log(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
+  return total.failed ? 1 : 0;
+}
+
+process.exitCode = await main();

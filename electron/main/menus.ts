@@ -3,13 +3,13 @@
 import { Menu, type BrowserWindow, type MenuItemConstructorOptions } from 'electron';
 
 export type MenuCommand =
-  | { kind: 'manager'; action: 'new' | 'settings' | 'start' | 'delete' | 'quit' }
+  | { kind: 'manager'; action: 'new' | 'settings' | 'start' | 'delete' | 'quit' | 'media' }
   | { kind: 'vm'; action: 'pause' | 'resume' | 'reset' | 'acpi' | 'poweroff' | 'fullscreen' | 'screenshot' | 'ctrl-alt-del' | 'serial' };
 
 export function managerMenu(run: (c: MenuCommand) => void): Menu {
   const m = (action: Extract<MenuCommand, { kind: 'manager' }>['action']) => () => run({ kind: 'manager', action });
   const template: MenuItemConstructorOptions[] = [
-    { label: 'File', submenu: [{ label: 'Quit', accelerator: 'CmdOrCtrl+Q', click: m('quit') }] },
+    { label: 'File', submenu: [{ label: 'Virtual Media Manager…', accelerator: 'CmdOrCtrl+D', click: m('media') }, { type: 'separator' }, { label: 'Quit', accelerator: 'CmdOrCtrl+Q', click: m('quit') }] },
     {
       label: 'Machine',
       submenu: [

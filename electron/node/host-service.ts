@@ -11,6 +11,11 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { VmProcessLauncher } from './vm-process/channel';
 import { hostInfo } from './host-info';
+import { MediaService, isMediaMethod } from './media/media-service';
+import { SnapshotHost } from './snapshots/snapshot-host';
+import { isSnapshotMethod } from '../../protocol/snapshots';
+import { CloneService } from './library/vm-clone';
+import { isCloneMethod } from '../../protocol/clone';
 
 export class HostError extends Error {
   constructor(message: string) {
@@ -24,6 +29,40 @@ type HostEvents = { event: HostEvent };
 export class HostService {
   readonly events = new Emitter<HostEvents>();
   readonly sessions = new Map<string, VmSession>();
+  /** The Media Manager's services (electron/node/media); closures, so they see the constructed host. */
+  readonly media: MediaService = new MediaService({
+    library: () => this.library,
+    isRunning: (id) => this.isRunning(id),
+    sendToVm: (id, message) => this.runningSession(id).send(message),
+    vmChanged: (id, storage) => {
+      const s = this.sessions.get(id);
+      if (s) s.config.storage = storage;
+      this.emit({ event: 'vm.changed', vm: this.summary(this.library.get(id)) });
+    },
+    emitTask: (p) => this.emit({ event: 'task.progress', ...p }),
+  });
+  /** Snapshots (electron/node/snapshots/snapshot-host.ts). */
+  readonly snapshots: SnapshotHost = new SnapshotHost({
+    library: () => this.library,
+    // A session that reported 'stopped' has closed its disks, even if its process is still exiting.
+    session: (id) => {
+      const s = this.sessions.get(id);
+      return s?.alive && s.state !== 'stopped' && s.state !== 'aborted' ? s : undefined;
+    },
+    vmChanged: (id, config) => {
+      const s = this.sessions.get(id);
+      if (s && config) Object.assign(s.config, config);
+      this.emit({ event: 'vm.changed', vm: s?.alive ? this.summaryOf(s) : this.summary(this.library.get(id)) });
+    },
+  });
+  /** Clones and the snapshot thumbnails (electron/node/library/vm-clone.ts). */
+  readonly clones: CloneService = new CloneService({
+    library: () => this.library,
+    isRunning: (id) => this.isRunning(id),
+    snapshots: (folder) => this.snapshots.service.list(folder),
+    tasks: () => this.media.tasks,
+    vmAdded: (id) => this.emit({ event: 'vm.changed', vm: this.summary(this.library.get(id)) }),
+  });
 
   constructor(
     readonly library: VmLibrary,
@@ -38,6 +77,10 @@ export class HostService {
     const parsed = schema.safeParse(params ?? {});
     if (!parsed.success) throw new HostError(`Invalid ${method} request: ${describeZodError(parsed.error)}`);
     const p = parsed.data as Record<string, unknown>;
+    if (isMediaMethod(method)) return this.media.call(method, p);
+    if (isCloneMethod(method)) return this.clones.call(method, p);
+    if (method === 'snapshot.delete') this.clones.assertSnapshotDeletable(p.id as string, p.snapshotId as string);
+    if (isSnapshotMethod(method)) return this.snapshots.call(method, p);
     switch (method as HostMethod) {
       case 'host.info':
         return this.info();
@@ -61,6 +104,7 @@ export class HostService {
       case 'vm.delete': {
         const id = p.id as string;
         if (this.isRunning(id)) throw new HostError('Power the machine off before deleting it.');
+        if (p.deleteFiles) this.clones.assertFolderDeletable(id);
         this.library.delete(id, p.deleteFiles as boolean);
         this.sessions.delete(id);
         this.emit({ event: 'vm.removed', id });
@@ -105,7 +149,7 @@ export class HostService {
   summary(vm: LoadedVm): VmSummary {
     if (!vm.ok) return { id: vm.id, folder: vm.folder, state: 'inaccessible', problem: vm.problem };
     const s = this.sessions.get(vm.id);
-    return { id: vm.id, folder: vm.folder, state: s?.state ?? 'stopped', problem: s?.problem, config: vm.config, thumbnail: thumbnailOf(vm.folder) };
+    return { id: vm.id, folder: vm.folder, state: s?.state ?? 'stopped', problem: s?.problem, config: vm.config, thumbnail: thumbnailOf(vm.folder), ...this.snapshots.summary(vm.folder) };
   }
 
   isRunning(id: string): boolean {
@@ -114,15 +158,17 @@ export class HostService {
   }
 
   start(id: string): VmSummary {
+    // Snapshots first: a crash-interrupted change may rewrite vm.json; an online snapshot's saved machine resumes.
+    const resume = this.isRunning(id) ? undefined : this.snapshots.beforeStart(id);
     const vm = this.library.get(id);
     if (!vm.ok) throw new HostError(`This virtual machine is inaccessible: ${vm.problem}`);
     if (this.isRunning(id)) throw new HostError(`${vm.config.name} is already running.`);
     for (const s of vm.config.storage) {
       if (s.path && s.path.startsWith('/') && !existsSync(s.path)) throw new HostError(`The medium ${s.path} attached to ${s.bus} port ${s.port} is missing. Remove it in Settings → Storage or put the file back.`);
     }
-    const session = new VmSession(vm.config, vm.folder, (sess) => this.emit({ event: 'vm.changed', vm: this.summaryOf(sess) }));
+    const session = new VmSession(vm.config, vm.folder, this.snapshots.watchResume(vm.folder, resume, (sess) => this.emit({ event: 'vm.changed', vm: this.summaryOf(sess) })));
     this.sessions.set(id, session);
-    session.start(this.launch);
+    session.start(this.launch, resume);
     return this.summaryOf(session);
   }
 
@@ -147,7 +193,7 @@ export class HostService {
   }
 
   private summaryOf(session: VmSession): VmSummary {
-    return { id: session.config.id, folder: session.folder, state: session.state, problem: session.problem, config: session.config, thumbnail: thumbnailOf(session.folder) };
+    return { id: session.config.id, folder: session.folder, state: session.state, problem: session.problem, config: session.config, thumbnail: thumbnailOf(session.folder), ...this.snapshots.summary(session.folder) };
   }
 
   private emit(e: HostEvent): void {
@@ -156,6 +202,7 @@ export class HostService {
 
   /** Stop every VM process (app quit). */
   shutdownAll(): void {
+    this.media.tasks.cancelAll();
     for (const s of this.sessions.values()) if (s.alive) s.kill();
   }
 }

@@ -593,13 +593,17 @@ export class Machine {
 
   // ---------------------------------------------------------------- save / restore
 
-  /** The whole machine state. Call between runSlice calls. RAM is copied. */
-  saveState(): MachineState {
+  /**
+   * The whole machine state. Call between runSlice calls. RAM is copied, unless shareRam:
+   * then the state refers to the live RAM and must be consumed (e.g. written to a file)
+   * before the machine runs again — a snapshot of a large guest saves a full copy.
+   */
+  saveState(opts: { shareRam?: boolean } = {}): MachineState {
     this.flushOutput();
     const components: MachineState['components'] = {};
     for (const c of this.components) {
       let state = c.saveState();
-      if (c === this.mem) state = { ...state, ram: (state.ram as Uint8Array).slice() };
+      if (c === this.mem && !opts.shareRam) state = { ...state, ram: (state.ram as Uint8Array).slice() };
       if (components[c.stateId]) throw new Error(`duplicate state id ${c.stateId}`);
       components[c.stateId] = { version: c.stateVersion, state };
     }

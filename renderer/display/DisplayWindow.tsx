@@ -10,6 +10,7 @@ import { STATE_LABELS } from '../common/format';
 import { ScreenCanvas, type ScaleMode } from './ScreenCanvas';
 import { SerialConsole } from './SerialConsole';
 import { useKeyboardCapture } from './keyboard-capture';
+import { CdMenu } from '../media/CdMenu';
 
 type Tab = 'screen' | 'serial';
 
@@ -150,6 +151,7 @@ export function DisplayWindow({ client, vmId }: { client: HostClient; vmId: stri
           <option value="ctrl-alt-f1">Ctrl+Alt+F1</option>
           <option value="ctrl-alt-f2">Ctrl+Alt+F2</option>
         </select>
+        <CdMenu client={client} vm={vm} onError={setError} />
         <select aria-label="Scaling" value={scale} onChange={(e) => setScale(e.target.value as ScaleMode)}>
           <option value="1:1">Scale 1:1</option>
           <option value="fit">Scale to fit</option>

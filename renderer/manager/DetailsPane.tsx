@@ -55,7 +55,8 @@ export function DetailsPane({ vm }: { vm: VmSummary }) {
         <Row k="COM1" v={c.serial.enabled ? 'Enabled (console tab in the display window)' : 'Disabled'} />
       </Group>
       <Group title="Snapshots">
-        <Row k="Snapshots" v="Snapshots are not available yet in this build." />
+        <Row k="Snapshots" v={vm.snapshotCount ? `${vm.snapshotCount} (see the Snapshots tab)` : 'None'} />
+        {vm.snapshotCount ? <Row k="Current snapshot" v={vm.currentSnapshot ?? 'None (the current state is not based on a snapshot)'} /> : null}
       </Group>
       {c.notes && (
         <Group title="Description">

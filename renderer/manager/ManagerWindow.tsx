@@ -9,10 +9,13 @@ import { HostInfoPanel } from './HostInfoPanel';
 import { NewVmWizard } from '../wizard/NewVmWizard';
 import { SettingsDialog } from '../settings/SettingsDialog';
 import { DeleteVmDialog } from './DeleteVmDialog';
+import { MediaManager } from '../media/MediaManager';
+import { MachineTabs } from '../snapshots/MachineTabs';
+import { CloneVmDialog } from '../snapshots/CloneVmDialog';
 import { ErrorBanner } from '../common/Dialog';
 import { isActive } from '../common/format';
 
-type Modal = null | 'new' | 'settings' | 'delete';
+type Modal = null | 'new' | 'settings' | 'delete' | 'media' | 'clone';
 
 export function ManagerWindow({ client }: { client: HostClient }) {
   const [vms, setVms] = useState<VmSummary[]>([]);
@@ -47,9 +50,11 @@ export function ManagerWindow({ client }: { client: HostClient }) {
   const run = async (action: ToolbarAction) => {
     setError(null);
     if (action === 'new') return setModal('new');
+    if (action === 'media') return setModal('media');
     if (!vm) return;
     if (action === 'settings') return setModal('settings');
     if (action === 'delete') return setModal('delete');
+    if (action === 'clone') return setModal('clone');
     if (action === 'show') return openDisplay(vm.id);
     const method = ({ start: 'vm.start', pause: 'vm.pause', resume: 'vm.resume', reset: 'vm.reset', acpi: 'vm.acpiShutdown', poweroff: 'vm.powerOff' } as const)[action];
     try {
@@ -70,6 +75,7 @@ export function ManagerWindow({ client }: { client: HostClient }) {
       if (modal || (e.target as HTMLElement).closest('input, textarea, select')) return;
       if (e.ctrlKey && e.key.toLowerCase() === 'n') (e.preventDefault(), void run('new'));
       else if (e.ctrlKey && e.key.toLowerCase() === 's') (e.preventDefault(), void run('settings'));
+      else if (e.ctrlKey && e.key.toLowerCase() === 'd') (e.preventDefault(), void run('media'));
       else if (e.key === 'Enter' && vm) void run(isActive(vm.state) ? 'show' : 'start');
       else if (e.key === 'Delete' && vm && !isActive(vm.state)) void run('delete');
       else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
@@ -94,7 +100,7 @@ export function ManagerWindow({ client }: { client: HostClient }) {
       <div className="manager-body">
         <VmList vms={vms} selected={selected} onSelect={setSelected} onOpen={(id) => openDisplay(id)} />
         <main className="details">
-          {vm ? <DetailsPane vm={vm} /> : <EmptyLibrary onNew={() => setModal('new')} />}
+          {vm ? <MachineTabs client={client} vm={vm} details={<DetailsPane vm={vm} />} onCloned={setSelected} /> : <EmptyLibrary onNew={() => setModal('new')} />}
           <HostInfoPanel host={host} />
         </main>
       </div>
@@ -107,6 +113,18 @@ export function ManagerWindow({ client }: { client: HostClient }) {
             setModal(null);
             setVms((list) => (list.some((x) => x.id === v.id) ? list : [...list, v]));
             setSelected(v.id);
+          }}
+        />
+      )}
+      {modal === 'media' && <MediaManager client={client} onClose={() => setModal(null)} />}
+      {modal === 'clone' && vm && (
+        <CloneVmDialog
+          client={client}
+          vm={vm}
+          onCancel={() => setModal(null)}
+          onCloned={(id) => {
+            setModal(null);
+            setSelected(id);
           }}
         />
       )}

@@ -1,7 +1,7 @@
 import type { VmSummary } from '../../protocol/host-api';
 import { isActive } from '../common/format';
 
-export type ToolbarAction = 'new' | 'settings' | 'start' | 'show' | 'pause' | 'resume' | 'reset' | 'acpi' | 'poweroff' | 'delete';
+export type ToolbarAction = 'new' | 'settings' | 'start' | 'show' | 'pause' | 'resume' | 'reset' | 'acpi' | 'poweroff' | 'delete' | 'media' | 'clone';
 
 export function Toolbar({ vm, onAction }: { vm: VmSummary | null; onAction: (a: ToolbarAction) => void }) {
   const state = vm?.state;
@@ -21,7 +21,9 @@ export function Toolbar({ vm, onAction }: { vm: VmSummary | null; onAction: (a: 
       {button('reset', 'Reset', state === 'running' || state === 'paused', 'Hard reset, like the reset button')}
       {button('acpi', 'ACPI Shutdown', state === 'running', 'Press the power button: the guest shuts down')}
       {button('poweroff', 'Power Off', active, 'Pull the plug (unsaved guest data is lost)')}
+      {button('clone', 'Clone…', usable, 'A new machine copied from this one or from one of its snapshots')}
       {button('delete', 'Delete', !!vm && !active, 'Remove the machine (Delete)')}
+      {button('media', 'Media', true, 'Media Manager: hard disks and optical discs (Ctrl+D)')}
     </nav>
   );
 }

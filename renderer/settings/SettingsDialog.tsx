@@ -6,6 +6,7 @@ import type { VmSummary } from '../../protocol/host-api';
 import { LOCKED_WHILE_RUNNING, OS_PRESETS, OS_TYPES, BOOT_DEVICES, type VmConfig, type StorageAttachment, type OsType } from '../../protocol/vm-config';
 import { Dialog, ErrorBanner } from '../common/Dialog';
 import { isActive } from '../common/format';
+import { MediumPicker } from '../media/MediumPicker';
 
 const TABS = ['General', 'System', 'Storage', 'Display'] as const;
 type Tab = (typeof TABS)[number];
@@ -13,6 +14,8 @@ type Tab = (typeof TABS)[number];
 export function SettingsDialog(props: { client: HostClient; vm: VmSummary; onClose: () => void }) {
   const orig = props.vm.config!;
   const [c, setC] = useState<VmConfig>(structuredClone(orig));
+  // What the user saw when opening: only their edits are sent (vm.json may change meanwhile, e.g. a snapshot's new overlay).
+  const [initial] = useState<VmConfig>(orig);
   const [tab, setTab] = useState<Tab>('General');
   const [error, setError] = useState<string | null>(null);
   const running = isActive(props.vm.state);
@@ -23,7 +26,9 @@ export function SettingsDialog(props: { client: HostClient; vm: VmSummary; onClo
     setError(null);
     const changes: Record<string, unknown> = {};
     for (const k of ['name', 'osType', 'memoryMiB', 'firmware', 'bootOrder', 'storage', 'display', 'serial', 'notes'] as const) {
-      if (JSON.stringify(c[k]) !== JSON.stringify(orig[k])) changes[k] = c[k];
+      // While running, storage changes only through Insert/Eject (vm.changeMedium), which records them itself.
+      if (k === 'storage' && running) continue;
+      if (JSON.stringify(c[k]) !== JSON.stringify(initial[k])) changes[k] = c[k];
     }
     try {
       if (Object.keys(changes).length) await props.client.call('vm.modify', { id: orig.id, changes });
@@ -114,7 +119,7 @@ export function SettingsDialog(props: { client: HostClient; vm: VmSummary; onClo
             </Locked>
           </>
         )}
-        {tab === 'Storage' && <StorageEditor storage={c.storage} running={running} onChange={(s) => set('storage', s)} />}
+        {tab === 'Storage' && <StorageEditor client={props.client} vmId={orig.id} storage={c.storage} running={running} onChange={(s) => set('storage', s)} />}
         {tab === 'Display' && (
           <Locked reason={locked('display')}>
             <label>
@@ -137,7 +142,7 @@ function Locked({ reason, children }: { reason: string | null; children: React.R
   );
 }
 
-function StorageEditor(props: { storage: StorageAttachment[]; running: boolean; onChange: (s: StorageAttachment[]) => void }) {
+function StorageEditor(props: { client: HostClient; vmId: string; storage: StorageAttachment[]; running: boolean; onChange: (s: StorageAttachment[]) => void }) {
   const update = (i: number, s: Partial<StorageAttachment>) => props.onChange(props.storage.map((x, j) => (j === i ? { ...x, ...s } : x)));
   return (
     <>
@@ -158,7 +163,7 @@ function StorageEditor(props: { storage: StorageAttachment[]; running: boolean; 
               </td>
               <td>{s.kind}</td>
               <td>
-                <input aria-label={`Image for ${s.bus} ${s.port}`} value={s.path ?? ''} placeholder="Empty" disabled={props.running && s.kind !== 'cdrom'} onChange={(e) => update(i, { path: e.target.value || null })} />
+                <MediumPicker client={props.client} vmId={props.vmId} slot={s} running={props.running} onChange={(path, format) => update(i, format ? { path, format } : { path })} />
               </td>
               <td>
                 <button disabled={props.running} onClick={() => props.onChange(props.storage.filter((_, j) => j !== i))}>
@@ -175,6 +180,12 @@ function StorageEditor(props: { storage: StorageAttachment[]; running: boolean; 
         onClick={() => props.onChange([...props.storage, { bus: 'ide', port: 1, kind: 'disk', path: null, format: 'raw' }])}
       >
         Add hard disk (IDE primary slave)
+      </button>
+      <button
+        disabled={props.running || props.storage.some((s) => s.bus === 'ide' && s.port === 2)}
+        onClick={() => props.onChange([...props.storage, { bus: 'ide', port: 2, kind: 'cdrom', path: null, format: 'iso' }])}
+      >
+        Add optical drive (IDE secondary master)
       </button>
     </>
   );

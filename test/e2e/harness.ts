@@ -41,9 +41,11 @@ export async function withE2e(run: (ctx: E2eContext, step: (name: string, fn: ()
   let passed = 0;
   let failed = 0;
   let n = 0;
+  const suite = path.basename(process.argv[1] ?? 'e2e').replace(/\.e2e\.ts$|\.ts$/, '');
   const step = async (name: string, fn: () => Promise<void>) => {
     const started = Date.now();
-    const shot = path.join(ARTIFACTS, `${String(++n).padStart(2, '0')}-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
+    // Prefixed with the test file's name: several e2e files run side by side into one folder.
+    const shot = path.join(ARTIFACTS, `${suite}-${String(++n).padStart(2, '0')}-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
     try {
       await fn();
       passed++;

@@ -3,16 +3,35 @@
 // (accessible text) and in the serial console, run a command through the serial
 // console and through the VGA console, pause and resume, and shut the guest down.
 import path from 'node:path';
+import type { Page } from 'playwright-core';
 import { withE2e, assert, SHARED_GUESTS, ARTIFACTS } from './harness';
 
 const ISO = path.join(SHARED_GUESTS, 'linux-686.iso');
-const BOOT_TIMEOUT = Number(process.env.BOXWOOD_E2E_BOOT_TIMEOUT_MS ?? 600_000);
+const BOOT_TIMEOUT = Number(process.env.BOXWOOD_E2E_BOOT_TIMEOUT_MS ?? 1_500_000);
+
+/** Wait for `done`, printing what the guest shows every minute (a slow boot is then visible in the log). */
+async function withProgress<T>(display: Page, done: Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  const timer = setInterval(() => {
+    void Promise.all([
+      display.getByTestId('screen-text').textContent().catch(() => ''),
+      display.locator('.statusbar').textContent().catch(() => ''),
+    ]).then(([text, status]) => {
+      const last = (text ?? '').split('\n').filter((l) => l.trim()).pop() ?? '';
+      console.log(`  … ${Math.round((Date.now() - t0) / 1000)} s: "${last.trim().slice(0, 100)}" [${(status ?? '').replace(/\s+/g, ' ').slice(0, 80)}]`);
+    });
+  }, 60_000);
+  try {
+    return await done;
+  } finally {
+    clearInterval(timer);
+  }
+}
 
 await withE2e(async ({ host, context, page }, step) => {
   let id = '';
   await page.goto(host.server.openUrl);
-  const display = await context.newPage();
-  await display.setViewportSize({ width: 1000, height: 760 });
+  let display: Page = page;
 
   await step('create the Linux VM through the wizard', async () => {
     await page.getByRole('button', { name: 'New', exact: true }).click();
@@ -31,13 +50,15 @@ await withE2e(async ({ host, context, page }, step) => {
   });
 
   await step('start it and see GUEST-READY on the screen and in the serial console', async () => {
-    await page.getByRole('button', { name: 'Start' }).click();
-    await display.goto(`${host.server.url}#/display/${id}`);
-    await display.getByTestId('screen-text').filter({ hasText: 'GUEST-READY' }).waitFor({ state: 'attached', timeout: BOOT_TIMEOUT });
+    // Start opens the display window, as it does for a user.
+    [display] = await Promise.all([context.waitForEvent('page'), page.getByRole('button', { name: 'Start' }).click()]);
+    await display.setViewportSize({ width: 1000, height: 760 });
+    await display.bringToFront(); // a background tab gets no animation frames, and Playwright waits for them
+    await withProgress(display, display.getByTestId('screen-text').filter({ hasText: 'GUEST-READY' }).waitFor({ state: 'attached', timeout: BOOT_TIMEOUT }));
     await display.screenshot({ path: path.join(ARTIFACTS, 'linux-ready-screen.png') });
     await display.getByRole('tab', { name: 'Serial console' }).click();
     await display.getByTestId('serial-console').getByText('GUEST-READY').first().waitFor();
-    await display.getByTestId('serial-console').getByText('guest#').last().waitFor({ timeout: 120_000 });
+    await withProgress(display, display.getByTestId('serial-console').getByText('guest#').last().waitFor({ timeout: BOOT_TIMEOUT }));
   });
 
   await step('type a command into the serial console and see its output', async () => {
@@ -59,6 +80,7 @@ await withE2e(async ({ host, context, page }, step) => {
   });
 
   await step('pause and resume', async () => {
+    await display.bringToFront();
     await display.getByRole('button', { name: 'Pause' }).click();
     await page.getByTestId('vm-state').filter({ hasText: 'Paused' }).waitFor();
     await display.getByRole('button', { name: 'Resume' }).click();

@@ -110,6 +110,7 @@ describe('VmLibrary', () => {
     expect(lib.modify(cfg.id, { memoryMiB: 512 }, false).memoryMiB).toBe(512);
     expect(() => lib.modify(cfg.id, { memoryMiB: 128 }, true)).toThrow(/Power it off/);
     expect(lib.modify(cfg.id, { notes: 'hello' }, true).notes).toBe('hello');
+    expect(() => lib.modify(cfg.id, { storage: [{ bus: 'ide', port: 1, kind: 'disk', path: null }] }, true)).toThrow(/Storage cannot be attached or detached while the machine is running/);
     // No temp files remain beside vm.json.
     expect(readdirSync(path.join(home, 'machines', 'Debian')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });

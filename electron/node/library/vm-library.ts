@@ -130,6 +130,11 @@ export class VmLibrary {
         const reason = LOCKED_WHILE_RUNNING[key];
         if (reason && JSON.stringify(changes[key]) !== JSON.stringify(vm.config[key])) throw new LibraryError(reason);
       }
+      // The running VM process holds its disks open: vm.json must keep saying what it uses.
+      // (The CD changes live through the host's vm.changeMedium, which records it itself.)
+      if (changes.storage && JSON.stringify(changes.storage) !== JSON.stringify(vm.config.storage)) {
+        throw new LibraryError('Storage cannot be attached or detached while the machine is running; power it off first. To change the CD, use Insert / Eject.');
+      }
     }
     if (changes.name && changes.name !== vm.config.name) this.assertNameFree(changes.name, id);
     const next = vmConfigSchema.parse({ ...vm.config, ...changes });

@@ -8,7 +8,7 @@ import type { HostService } from '../host-service';
 import { tokenFromRequest, tokensEqual, hostAllowed, originAllowed, COOKIE_NAME, newToken } from './auth';
 import { serveStatic } from './static-files';
 import { hostRequestEnvelope, type HostReply } from '../../../protocol/host-api';
-import { parseMessage, toVmSchema } from '../../../protocol/vm-process';
+import { parseMessage, toVmSchema, HOST_ONLY_TO_VM } from '../../../protocol/vm-process';
 import { encodeBinary, toJsonSafe } from '../../../protocol/display-wire';
 
 export interface ServerOptions {
@@ -150,8 +150,8 @@ function displayConnection(ws: WebSocket, service: HostService, vmId: string): v
       return;
     }
     const parsed = parseMessage(toVmSchema, raw);
-    if (!parsed.ok || parsed.value.type === 'boot') {
-      ws.send(JSON.stringify({ type: 'error', error: parsed.ok ? 'boot is not a display message' : parsed.error }));
+    if (!parsed.ok || HOST_ONLY_TO_VM.has(parsed.value.type)) {
+      ws.send(JSON.stringify({ type: 'error', error: parsed.ok ? `${parsed.value.type} is not a display message` : parsed.error }));
       return;
     }
     session.send(parsed.value);

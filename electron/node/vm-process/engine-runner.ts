@@ -2,14 +2,17 @@
 // execution interleaved with the event loop so input and commands are handled),
 // frames of the changed screen area at up to 30 fps, the text screen, serial
 // output, statistics, and the VM commands (pause, reset, input...).
-import { Machine } from '../../../engine/machine/machine';
+import { Machine, type MachineState } from '../../../engine/machine/machine';
 import { setLogSink } from '../../../engine/common/log';
 import type { FromVm, ToVm } from '../../../protocol/vm-process';
 import type { VmConfig } from '../../../protocol/vm-config';
 import { scanBytes, comboBytes } from '../../../protocol/keycodes';
 import { encodePng } from '../../../cli/png';
 import { machineConfigFor } from './machine-from-config';
-import type { OpenedImage } from '../storage/open-image';
+import { CdChanger } from './cd-changer';
+import { openDiskImage, type OpenedImage } from '../storage/open-image';
+import type { SwappableDisk } from './swappable-disk';
+import { readStateFile, writeStateFile } from '../snapshots/state-file';
 
 /** How long one turn of the run loop may execute guest code before yielding to the event loop. */
 const TURN_MS = 12;
@@ -20,8 +23,12 @@ const THUMBNAIL_WIDTH = 160;
 
 export class EngineRunner {
   private readonly machine: Machine;
-  private readonly devices: OpenedImage[];
+  private readonly devices: { close(): void }[];
+  private readonly swappable: SwappableDisk[];
+  /** Held still for a snapshot (snapshot-freeze … snapshot-thaw): no guest code runs. */
+  private frozen = false;
   private running = false;
+  private cdChanger: CdChanger | null = null;
   private paused = false;
   private timer: NodeJS.Timeout | null = null;
   private frame = { width: 0, height: 0, data: new Uint8ClampedArray(0) };
@@ -41,13 +48,23 @@ export class EngineRunner {
     readonly vm: VmConfig,
     vmDir: string,
     private readonly emit: (m: FromVm) => void,
+    /** Resume this saved machine (an online snapshot) instead of a cold boot. */
+    restoreStateFile?: string,
   ) {
     setLogSink((level, source, message) => {
       if (level !== 'debug') emit({ type: 'log', level, source: source.slice(0, 64), message: message.slice(0, 4096) });
     });
     const opened = machineConfigFor(vm, vmDir);
     this.devices = opened.devices;
-    this.machine = new Machine(opened.config);
+    this.swappable = opened.swappable;
+    if (restoreStateFile) {
+      try {
+        this.machine = Machine.restore(opened.config, readStateFile(restoreStateFile) as MachineState);
+      } catch (e) {
+        for (const d of this.devices) d.close();
+        throw new Error(`The saved machine state ${restoreStateFile} cannot be restored: ${(e as Error).message}`);
+      }
+    } else this.machine = new Machine(opened.config);
     const m = this.machine;
     m.events.on('serial-output', ({ port, data }) => emit({ type: 'serial-output', port, data: data.slice() }));
     m.events.on('storage-activity', ({ device, kind }) => emit({ type: 'activity', device, kind }));
@@ -61,6 +78,9 @@ export class EngineRunner {
 
   start(): void {
     this.running = true;
+    // A restored machine may already be in any display mode: tell the displays.
+    const mode = this.machine.vga.updateDisplayMode();
+    this.emit({ type: 'display-mode', mode: mode.mode, width: mode.width, height: mode.height });
     this.emit({ type: 'state', state: 'running' });
     this.schedule(0);
   }
@@ -77,8 +97,10 @@ export class EngineRunner {
       case 'resume':
         if (this.running && this.paused) {
           this.paused = false;
-          this.emit({ type: 'state', state: 'running' });
-          this.schedule(0);
+          if (!this.frozen) {
+            this.emit({ type: 'state', state: 'running' });
+            this.schedule(0);
+          }
         }
         break;
       case 'reset':
@@ -119,11 +141,73 @@ export class EngineRunner {
         break;
       }
       case 'change-medium':
-        this.emit({ type: 'log', level: 'warn', source: 'vm', message: 'Changing media while running is not available yet in this build.' });
+        (this.cdChanger ??= new CdChanger(this.vm, this.devices)).change(machine, m, this.emit);
+        break;
+      case 'snapshot-freeze':
+        this.reply(m.requestId, () => this.freeze(m.stateFile));
+        break;
+      case 'snapshot-swap-disks':
+        this.reply(m.requestId, () => this.swapDisks(m.disks));
+        break;
+      case 'snapshot-thaw':
+        this.reply(m.requestId, () => this.thaw());
         break;
       case 'boot':
         break;
     }
+  }
+
+  private reply(requestId: number, fn: () => number | void): void {
+    try {
+      const bytes = fn();
+      this.emit({ type: 'reply', requestId, ok: true, bytes: typeof bytes === 'number' ? bytes : undefined });
+    } catch (e) {
+      this.emit({ type: 'reply', requestId, ok: false, error: ((e as Error).message ?? String(e)).slice(0, 4096) });
+    }
+  }
+
+  /** Stop running guest code, make the disks durable, save the machine state. Returns the state file's size. */
+  private freeze(stateFile: string | null): number | void {
+    if (!this.running) throw new Error('the machine is not running');
+    if (this.frozen) throw new Error('a snapshot is already being taken');
+    this.frozen = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.emit({ type: 'state', state: 'saving' });
+    try {
+      for (const d of this.swappable) d.flush();
+      if (stateFile) return writeStateFile(stateFile, this.machine.saveState({ shareRam: true }));
+    } catch (e) {
+      this.thaw();
+      throw e;
+    }
+  }
+
+  /** Continue each listed disk on a new image; all or nothing. */
+  private swapDisks(disks: { key: string; path: string }[]): void {
+    if (!this.frozen) throw new Error('disks can only be switched while the machine is frozen for a snapshot');
+    const opened: { disk: SwappableDisk; image: OpenedImage }[] = [];
+    try {
+      for (const { key, path } of disks) {
+        const disk = this.swappable.find((d) => d.key === key);
+        if (!disk) throw new Error(`no writable disk is attached at ${key}`);
+        opened.push({ disk, image: openDiskImage(path, { writable: true }) });
+      }
+      for (const o of opened) if (o.image.size !== o.disk.size) throw new Error(`${o.image.path} is ${o.image.size} bytes, the disk at ${o.disk.key} ${o.disk.size}`);
+    } catch (e) {
+      for (const o of opened) o.image.close();
+      throw e;
+    }
+    // The previous images become frozen snapshot layers: close them (flush, release the write lock).
+    for (const o of opened) o.disk.swap(o.image).close();
+  }
+
+  private thaw(): void {
+    if (!this.frozen) return;
+    this.frozen = false;
+    if (!this.running) return;
+    this.emit({ type: 'state', state: this.paused ? 'paused' : 'running' });
+    if (!this.paused) this.schedule(0);
   }
 
   private schedule(delayMs: number): void {
@@ -134,7 +218,7 @@ export class EngineRunner {
   /** One turn: run the guest for up to TURN_MS, then publish display/stats and yield. */
   private turn(): void {
     this.timer = null;
-    if (!this.running || this.paused) return;
+    if (!this.running || this.paused || this.frozen) return;
     const t0 = performance.now();
     let wait = 0;
     while (performance.now() - t0 < TURN_MS) {

@@ -7,11 +7,14 @@ import type { MachineConfig, BootDevice } from '../../../engine/machine/machine-
 import type { BlockDevice } from '../../../engine/storage/block-device';
 import { readFileOrThrow, loadFirmwareImages } from '../../../cli/host-images';
 import { openDiskImage, type OpenedImage } from '../storage/open-image';
+import { SwappableDisk } from './swappable-disk';
 
 export interface OpenedMachine {
   config: MachineConfig;
   /** Every opened image: close() flushes it and releases its write lock. */
-  devices: OpenedImage[];
+  devices: (OpenedImage | SwappableDisk)[];
+  /** The writable disks, whose image a snapshot of the running VM replaces by a new overlay. */
+  swappable: SwappableDisk[];
 }
 
 const IDE_SLOTS = ['hda', 'hdb', 'cdrom', 'hdd'] as const;
@@ -19,18 +22,23 @@ const IDE_SLOTS = ['hda', 'hdb', 'cdrom', 'hdd'] as const;
 export function machineConfigFor(vm: VmConfig, vmDir: string): OpenedMachine {
   const resolve = (p: string) => (path.isAbsolute(p) ? p : path.join(vmDir, p));
   const disks: NonNullable<MachineConfig['disks']> = {};
-  const devices: OpenedImage[] = [];
+  const devices: (OpenedImage | SwappableDisk)[] = [];
+  const swappable: SwappableDisk[] = [];
   const virtioBlk: BlockDevice[] = [];
   for (const s of vm.storage) {
     if (!s.path) continue;
     const where = `${s.bus} ${s.port}`;
-    let dev: OpenedImage;
+    let dev: OpenedImage | SwappableDisk;
     try {
       // Own disks are writable (and locked against a second writer); ISOs read-only.
       dev = openDiskImage(resolve(s.path), s.kind === 'cdrom' ? { cdrom: true } : { writable: true });
     } catch (e) {
       for (const d of devices) d.close();
       throw new Error(`The medium attached to ${where} cannot be used: ${(e as Error).message}`);
+    }
+    if (s.kind !== 'cdrom') {
+      dev = new SwappableDisk(dev, `${s.bus}-${s.port}`);
+      swappable.push(dev);
     }
     devices.push(dev);
     if (s.bus === 'floppy') disks.fda = dev;
@@ -57,5 +65,5 @@ export function machineConfigFor(vm: VmConfig, vmDir: string): OpenedMachine {
     config.cmdline = vm.kernel.cmdline;
   }
   config.firmwareImages = loadFirmwareImages(vm.firmware, !!vm.kernel);
-  return { config, devices };
+  return { config, devices, swappable };
 }

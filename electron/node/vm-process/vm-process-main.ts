@@ -4,7 +4,7 @@
 // Electron) over MessagePorts straight to display windows. Everything received is
 // validated; any failure is reported as 'fatal' before the process exits non-zero,
 // so the host can show the VM as Aborted with the reason.
-import { parseMessage, toVmSchema, type FromVm, type ToVm } from '../../../protocol/vm-process';
+import { parseMessage, toVmSchema, HOST_ONLY_TO_VM, type FromVm, type ToVm } from '../../../protocol/vm-process';
 import { EngineRunner } from './engine-runner';
 import { SerialBacklog } from './serial-backlog';
 
@@ -69,10 +69,11 @@ function handle(raw: unknown, fromDisplay: boolean): void {
     return;
   }
   const m: ToVm = parsed.value;
+  if (fromDisplay && HOST_ONLY_TO_VM.has(m.type)) return;
   if (m.type === 'boot') {
-    if (fromDisplay || runner) return;
+    if (runner) return;
     try {
-      runner = new EngineRunner(m.config, m.vmDir, emit);
+      runner = new EngineRunner(m.config, m.vmDir, emit, m.restoreStateFile);
     } catch (e) {
       fatal((e as Error).message);
     }

@@ -13,6 +13,7 @@ export const THUMBNAIL_FILE = 'thumbnail.png';
 const LOG_LINES_KEPT = 40;
 
 export type DisplayListener = (message: FromVm) => void;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export class VmSession {
   state: VmRunState = 'starting';
@@ -25,6 +26,8 @@ export class VmSession {
   private lastText: FromVm | null = null;
   private serial = new SerialBacklog();
   private stopRequested = false;
+  private nextRequestId = 1;
+  private readonly pending = new Map<number, { resolve: (bytes: number | undefined) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
 
   constructor(
     readonly config: VmConfig,
@@ -32,7 +35,8 @@ export class VmSession {
     private readonly onStateChange: (session: VmSession) => void,
   ) {}
 
-  start(launch: VmProcessLauncher): void {
+  /** restoreStateFile: resume a saved machine (online snapshot) instead of a cold boot. */
+  start(launch: VmProcessLauncher, restoreStateFile?: string): void {
     this.stopRequested = false;
     this.problem = undefined;
     this.setState('starting');
@@ -43,12 +47,30 @@ export class VmSession {
     ch.onStderr((line) => this.addLog(`[stderr] ${line}`));
     ch.onMessage((raw) => this.receive(raw));
     ch.onExit((code, signal) => this.exited(code, signal));
-    ch.send({ type: 'boot', protocol: VM_PROCESS_PROTOCOL_VERSION, vmDir: this.folder, config: this.config });
+    ch.send({ type: 'boot', protocol: VM_PROCESS_PROTOCOL_VERSION, vmDir: this.folder, config: this.config, ...(restoreStateFile ? { restoreStateFile } : {}) });
   }
 
   send(message: ToVm): void {
     if (message.type === 'power-off') this.stopRequested = true;
     this.channel?.send(message);
+  }
+
+  /**
+   * Send a request the VM process answers with a 'reply' (snapshot-*); resolves with the
+   * reply's byte count, rejects with its error, when the process exits, or after timeoutMs.
+   */
+  request(message: DistributiveOmit<Extract<ToVm, { requestId: number }>, 'requestId'>, timeoutMs = 60_000): Promise<number | undefined> {
+    const ch = this.channel;
+    if (!ch) return Promise.reject(new Error('The machine is not running.'));
+    const requestId = this.nextRequestId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(requestId);
+        reject(new Error(`The VM process did not answer ${message.type} within ${Math.round(timeoutMs / 1000)} s.`));
+      }, timeoutMs);
+      this.pending.set(requestId, { resolve, reject, timer });
+      ch.send({ ...message, requestId } as ToVm);
+    });
   }
 
   /** Hard kill (power off when the process does not answer, or tests). */
@@ -105,6 +127,15 @@ export class VmSession {
       case 'serial-output':
         this.serial.add(m.port, m.data);
         break;
+      case 'reply': {
+        const p = this.pending.get(m.requestId);
+        if (!p) return;
+        this.pending.delete(m.requestId);
+        clearTimeout(p.timer);
+        if (m.ok) p.resolve(m.bytes);
+        else p.reject(new Error(m.error ?? 'the VM process refused the request'));
+        return;
+      }
       case 'thumbnail':
         // Kept beside vm.json so the list shows the last screen after the VM stops.
         try {
@@ -120,6 +151,11 @@ export class VmSession {
 
   private exited(code: number | null, signal: string | null): void {
     this.channel = null;
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new Error('The VM process exited before answering.'));
+    }
+    this.pending.clear();
     if (this.stopRequested && this.problem === undefined && (code === 0 || signal === 'SIGKILL')) {
       this.setState('stopped');
       return;
