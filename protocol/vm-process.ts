@@ -28,6 +28,8 @@ export const toVmSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('key-combo'), combo: z.enum(['ctrl-alt-del', 'ctrl-alt-backspace', 'ctrl-alt-f1', 'ctrl-alt-f2']) }),
   z.object({ type: z.literal('mouse'), dx: z.number().int().min(-4096).max(4096), dy: z.number().int().min(-4096).max(4096), dz: z.number().int().min(-16).max(16), buttons: z.number().int().min(0).max(7) }),
   z.object({ type: z.literal('serial-input'), port: z.number().int().min(0).max(3), data: bytes }),
+  /** A display painted a frame (flow control: the VM process keeps at most two in flight). */
+  z.object({ type: z.literal('frame-ack') }),
   /** Ask for a full frame (after attaching a display). */
   z.object({ type: z.literal('refresh') }),
   z.object({ type: z.literal('screenshot') }),

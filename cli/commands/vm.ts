@@ -13,6 +13,7 @@ import { VmLibrary } from '../../electron/node/library/vm-library';
 import { startLocalHost } from '../../electron/node/local-host';
 import type { VmSummary } from '../../protocol/host-api';
 import type { StorageAttachment } from '../../protocol/vm-config';
+import { VM_CLONE_USAGE, vmCloneCommand } from './vm-clone';
 
 export const VM_USAGE = `usage: boxwood vm <command> [options]
   list                                   all machines with their state
@@ -24,6 +25,7 @@ export const VM_USAGE = `usage: boxwood vm <command> [options]
   stop <vm> [--acpi]                     power off (--acpi: ask the guest to shut down)
   pause|resume|reset <vm>
   delete <vm> [--files]                  remove from the library (--files: also delete its folder)
+${VM_CLONE_USAGE}
 <vm> is a machine's name or id.`;
 
 type Call = (method: string, params?: unknown) => Promise<any>;
@@ -144,6 +146,8 @@ async function dispatch(sub: string, rest: string[], call: Call, home: string, r
       console.log(`Removed "${v.config?.name ?? v.folder}"${o.files ? ' and deleted its files' : ' (files kept)'}.`);
       return 0;
     }
+    case 'clone':
+      return vmCloneCommand(rest, call, find);
     default:
       console.error(`Unknown vm command "${sub}".\n${VM_USAGE}`);
       return 2;

@@ -3,7 +3,7 @@
 import { Menu, type BrowserWindow, type MenuItemConstructorOptions } from 'electron';
 
 export type MenuCommand =
-  | { kind: 'manager'; action: 'new' | 'settings' | 'start' | 'delete' | 'quit' | 'media' }
+  | { kind: 'manager'; action: 'new' | 'settings' | 'start' | 'delete' | 'quit' | 'media' | 'clone' }
   | { kind: 'vm'; action: 'pause' | 'resume' | 'reset' | 'acpi' | 'poweroff' | 'fullscreen' | 'screenshot' | 'ctrl-alt-del' | 'serial' };
 
 export function managerMenu(run: (c: MenuCommand) => void): Menu {
@@ -15,6 +15,7 @@ export function managerMenu(run: (c: MenuCommand) => void): Menu {
       submenu: [
         { label: 'New…', accelerator: 'CmdOrCtrl+N', click: m('new') },
         { label: 'Settings…', accelerator: 'CmdOrCtrl+S', click: m('settings') },
+        { label: 'Clone…', accelerator: 'CmdOrCtrl+O', click: m('clone') },
         { label: 'Start', click: m('start') },
         { type: 'separator' },
         { label: 'Remove…', click: m('delete') },

@@ -104,7 +104,7 @@ export class HostService {
       case 'vm.delete': {
         const id = p.id as string;
         if (this.isRunning(id)) throw new HostError('Power the machine off before deleting it.');
-        if (p.deleteFiles) this.clones.assertFolderDeletable(id);
+        this.clones.assertFolderDeletable(id, p.deleteFiles as boolean);
         this.library.delete(id, p.deleteFiles as boolean);
         this.sessions.delete(id);
         this.emit({ event: 'vm.removed', id });
@@ -158,6 +158,7 @@ export class HostService {
   }
 
   start(id: string): VmSummary {
+    this.clones.assertNotBeingCloned(id);
     // Snapshots first: a crash-interrupted change may rewrite vm.json; an online snapshot's saved machine resumes.
     const resume = this.isRunning(id) ? undefined : this.snapshots.beforeStart(id);
     const vm = this.library.get(id);

@@ -56,6 +56,7 @@ export function DisplayWindow({ client, vmId }: { client: HostClient; vmId: stri
       switch (m.type) {
         case 'frame':
           frameSink.current(m);
+          c.send({ type: 'frame-ack' }); // painted: the VM process may send the next one
           break;
         case 'display-mode':
           frameSink.current({ mode: { width: m.width, height: m.height } });

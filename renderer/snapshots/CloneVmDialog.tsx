@@ -106,15 +106,18 @@ export function CloneVmDialog(props: { client: HostClient; vm: VmSummary; snapsh
         </label>
         <fieldset disabled={busy}>
           <legend>Clone type</legend>
-          <label>
-            <input type="radio" name="clone-mode" checked={effectiveMode === 'full'} onChange={() => setMode('full')} /> Full clone
-          </label>
-          <span className="hint"> an independent copy of every disk</span>
-          <br />
-          <label>
-            <input type="radio" name="clone-mode" checked={effectiveMode === 'linked'} onChange={() => setMode('linked')} disabled={fromCurrent} /> Linked clone
-          </label>
-          <span className="hint">{fromCurrent ? ' only from a snapshot: choose one above' : ' small: new disks on top of the snapshot’s (which then cannot be deleted while the clone exists)'}</span>
+          <div className="clone-mode">
+            <label>
+              <input type="radio" name="clone-mode" checked={effectiveMode === 'full'} onChange={() => setMode('full')} /> Full clone
+            </label>
+            <span className="hint">An independent copy of every disk.</span>
+          </div>
+          <div className="clone-mode">
+            <label>
+              <input type="radio" name="clone-mode" checked={effectiveMode === 'linked'} onChange={() => setMode('linked')} disabled={fromCurrent} /> Linked clone
+            </label>
+            <span className="hint">{fromCurrent ? 'Only from a snapshot: choose one above.' : 'Small: new disks on top of the snapshot’s (which then cannot be deleted while the clone exists).'}</span>
+          </div>
         </fieldset>
       </form>
       {blocked && <p className="field-error">{blocked}</p>}

@@ -72,9 +72,12 @@ export function SnapshotTree({ client, vm, onCloned }: { client: HostClient; vm:
   const vmId = vm.id;
   const running = isActive(vm.state);
 
+  const shownVm = useRef(vmId);
+  shownVm.current = vmId;
   const refresh = useCallback(async () => {
     try {
       const r: SnapshotListResult = await client.call('snapshot.list', { id: vmId });
+      if (shownVm.current !== vmId) return; // another machine was selected meanwhile
       setList(r);
       setLoadError(null);
     } catch (e) {
@@ -96,8 +99,11 @@ export function SnapshotTree({ client, vm, onCloned }: { client: HostClient; vm:
   const roots = useMemo(() => (list ? buildSnapshotTree(list) : []), [list]);
   const visible = useMemo(() => visibleNodes(roots, collapsed), [roots, collapsed]);
   const byId = useMemo(() => new Map(visibleNodes(roots, new Set()).map((n) => [n.id, n])), [roots]);
-  // A deleted or hidden selection falls back to the current state.
-  const current = visible.find((n) => n.id === selected) ?? visible.find((n) => n.id === CURRENT_STATE_ID) ?? null;
+  // A selection hidden in a collapsed branch shows on its nearest visible ancestor; a deleted one falls back to the current state.
+  const current = useMemo(() => {
+    for (let n = byId.get(selected); n; n = n.parentId ? byId.get(n.parentId) : undefined) if (visible.includes(n)) return n;
+    return visible.find((n) => n.id === CURRENT_STATE_ID) ?? visible[0] ?? null;
+  }, [byId, selected, visible]);
   const snap = current?.snapshot ?? null;
 
   // Move keyboard focus with the selection (only when the keyboard moved it).
@@ -122,7 +128,9 @@ export function SnapshotTree({ client, vm, onCloned }: { client: HostClient; vm:
     setSelected(id);
   };
 
-  const nextSnapshotName = `Snapshot ${(list?.snapshots.length ?? 0) + 1}`;
+  let n = (list?.snapshots.length ?? 0) + 1;
+  while (list?.snapshots.some((s) => s.name === `Snapshot ${n}`)) n++;
+  const nextSnapshotName = `Snapshot ${n}`;
   const actions = {
     take: () => setDialog({ kind: 'take' }),
     restore: () => snap && setDialog({ kind: 'restore', snapshot: snap }),
@@ -203,6 +211,9 @@ export function SnapshotTree({ client, vm, onCloned }: { client: HostClient; vm:
     focusPending.current = true;
   };
 
+  // A flat list of treeitems with aria-level/-setsize/-posinset (a valid ARIA tree): each item
+  // is exactly its row, so a click on an item's middle never lands on a child.
+  const siblingsOf = (n: TreeNode) => (n.parentId ? byId.get(n.parentId)!.children : roots);
   const renderNode = (n: TreeNode) => {
     const s = n.snapshot;
     const isSel = current?.id === n.id;
@@ -213,6 +224,9 @@ export function SnapshotTree({ client, vm, onCloned }: { client: HostClient; vm:
         role="treeitem"
         aria-label={label}
         aria-level={n.level}
+        aria-setsize={siblingsOf(n).length}
+        aria-posinset={siblingsOf(n).indexOf(n) + 1}
+        style={{ paddingLeft: (n.level - 1) * 18 }}
         aria-selected={isSel}
         aria-expanded={n.children.length ? !collapsed.has(n.id) : undefined}
         aria-current={n.id === CURRENT_STATE_ID ? 'true' : undefined}
@@ -222,24 +236,15 @@ export function SnapshotTree({ client, vm, onCloned }: { client: HostClient; vm:
           else itemRefs.current.delete(n.id);
         }}
         className={`snapshot-item${n.id === CURRENT_STATE_ID ? ' current-state' : ''}`}
-        onClick={(e) => {
-          e.stopPropagation();
-          select(n.id);
-        }}
-        onDoubleClick={(e) => {
-          e.stopPropagation();
-          if (s && enabled('restore')) actions.restore();
-        }}
+        onClick={() => select(n.id)}
+        onDoubleClick={() => s && enabled('restore') && actions.restore()}
         onContextMenu={(e) => {
           e.preventDefault();
           e.stopPropagation();
-          select(n.id);
+          select(n.id, false); // focus goes to the menu
           setMenu({ x: e.clientX, y: e.clientY });
         }}
-        onMouseEnter={(e) => {
-          e.stopPropagation();
-          setHovered(n.id);
-        }}
+        onMouseEnter={() => setHovered(n.id)}
         onMouseLeave={() => setHovered((h) => (h === n.id ? null : h))}
       >
         <div className="snapshot-row">
@@ -249,12 +254,17 @@ export function SnapshotTree({ client, vm, onCloned }: { client: HostClient; vm:
               aria-hidden="true"
               onClick={(e) => {
                 e.stopPropagation();
+                const collapsing = !collapsed.has(n.id);
                 setCollapsed((c) => {
                   const next = new Set(c);
                   if (next.has(n.id)) next.delete(n.id);
                   else next.add(n.id);
                   return next;
                 });
+                // Hiding the selected item selects the item that hid it (as a file manager does).
+                for (let p = current?.parentId ? byId.get(current.parentId) : undefined; collapsing && p; p = p.parentId ? byId.get(p.parentId) : undefined) {
+                  if (p.id === n.id) select(n.id);
+                }
               }}
             >
               {collapsed.has(n.id) ? '▸' : '▾'}
@@ -281,7 +291,6 @@ export function SnapshotTree({ client, vm, onCloned }: { client: HostClient; vm:
             <span className="snapshot-time">{list?.resumesSavedState ? 'resumes the saved machine at the next start' : running ? 'running' : ''}</span>
           )}
         </div>
-        {n.children.length > 0 && !collapsed.has(n.id) && <ul role="group">{n.children.map(renderNode)}</ul>}
       </li>
     );
   };
@@ -289,7 +298,8 @@ export function SnapshotTree({ client, vm, onCloned }: { client: HostClient; vm:
   const thumb = shown ? thumbs[shown.id] : undefined;
   return (
     <section className="snapshots-pane" aria-label={`Snapshots of ${vm.config?.name ?? 'this machine'}`}>
-      <div className="snapshot-toolbar" role="toolbar" aria-label="Snapshot actions">
+      {/* Enter/Space press these buttons; the manager's Enter (start) and Delete shortcuts must not also fire. */}
+      <div className="snapshot-toolbar" role="toolbar" aria-label="Snapshot actions" onKeyDown={(e) => ['Enter', ' ', 'Delete'].includes(e.key) && e.stopPropagation()}>
         {menuItems.map((m) => (
           <button key={m.key} onClick={actions[m.key]} disabled={!m.enabled} title={m.hint}>
             {m.label}
@@ -310,7 +320,7 @@ export function SnapshotTree({ client, vm, onCloned }: { client: HostClient; vm:
       {list && (
         <div className="snapshot-body">
           <ul role="tree" aria-label="Snapshots" className="snapshot-tree" onKeyDown={onTreeKey}>
-            {roots.map(renderNode)}
+            {visible.map(renderNode)}
           </ul>
           <aside className="snapshot-details" aria-label="Snapshot details">
             {shown ? (

@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { HostService } from '../host-service';
 import { VmLibrary } from './vm-library';
-import { removeAbandonedStaging } from './vm-clone';
+import { CloneService, buildClone, removeAbandonedStaging } from './vm-clone';
+import { lockImage } from '../storage/image-lock';
 import { openDiskImage } from '../storage/open-image';
 import { backingOf, resolveIn } from '../snapshots/snapshot-store';
 import type { VmSummary } from '../../../protocol/host-api';
@@ -135,11 +136,41 @@ describe('vm.clone', () => {
     // Deleting the snapshot (or an ancestor) or the source's files is refused while the clone exists.
     await expect(host.call('snapshot.delete', { id: src.id, snapshotId: snap.id })).rejects.toThrow(/linked clone "Linked"/);
     await expect(host.call('vm.delete', { id: src.id, deleteFiles: true })).rejects.toThrow(/linked clone "Linked"/);
+    await expect(host.call('vm.delete', { id: src.id, deleteFiles: false })).rejects.toThrow(/folder would move/);
+    // The backing name is relative (../Source/...), so both machines can move together.
+    expect(spawnSync('qemu-img', ['info', '--output=json', cdisk], { encoding: 'utf8' }).stdout).toContain('"backing-filename": "../Source/');
     const child = (await host.call('snapshot.take', { id: src.id, name: 'child' })) as Snapshot;
     await expect(host.call('snapshot.delete', { id: src.id, snapshotId: child.id })).resolves.toBeNull(); // not in the clone's chain
     // Once the clone is gone, the snapshot can be deleted.
     await host.call('vm.delete', { id: clone.id, deleteFiles: true });
     await expect(host.call('snapshot.delete', { id: src.id, snapshotId: snap.id })).resolves.toBeNull();
+  });
+
+  it('while the source runs: a snapshot can be cloned (linked or full), its current state cannot', async () => {
+    const host = newHost();
+    const src = await makeVm(host, 'Running');
+    writeAt(diskOf(host, src.id), 0, 'at-snapshot');
+    const snap = (await host.call('snapshot.take', { id: src.id, name: 's' })) as Snapshot;
+    // The "running" VM holds its current disk's write lock, as a VM process does.
+    const unlock = lockImage(diskOf(host, src.id));
+    try {
+      const clones = new CloneService({
+        library: () => host.library,
+        isRunning: () => true,
+        snapshots: (folder) => host.snapshots.service.list(folder),
+        tasks: () => host.media.tasks,
+        vmAdded: () => {},
+      });
+      await expect(clones.clone({ id: src.id, name: 'Now', mode: 'full' })).rejects.toThrow(/is running: power it off/);
+      for (const [name, mode] of [['L', 'linked'], ['F', 'full']] as const) {
+        const started = await clones.clone({ id: src.id, name, mode, snapshotId: snap.id });
+        const end = await host.media.tasks.wait(started.taskId);
+        expect(end.error).toBeUndefined();
+        expect(readAt(diskOf(host, started.vmId), 0)).toBe('at-snapshot');
+      }
+    } finally {
+      unlock();
+    }
   });
 
   it('refuses bad requests before writing anything', async () => {
@@ -158,11 +189,27 @@ describe('vm.clone', () => {
     const src = await makeVm(host, 'Big', 64);
     for (let i = 0; i < 64; i += 4) writeAt(diskOf(host, src.id), i * 1024 * 1024, `chunk ${i}`);
     const started = (await host.call('vm.clone', { id: src.id, name: 'Cancelled', mode: 'full' })) as CloneStarted;
+    await expect(host.call('vm.start', { id: src.id })).rejects.toThrow(/being cloned/);
     await host.call('task.cancel', { taskId: started.taskId });
     const end = await host.media.tasks.wait(started.taskId);
     expect(end.cancelled).toBe(true);
     expect(fs.readdirSync(host.library.machinesDir)).toEqual(['Big']);
     expect(host.list().map((v) => v.config?.name)).toEqual(['Big']);
+
+    // Cancelled in the middle of the copy: the staging folder (and its partial disk) is removed.
+    const prepared = await host.clones.prepare({ id: src.id, name: 'Midway', mode: 'full' });
+    const ctl = new AbortController();
+    let calls = 0;
+    await expect(
+      buildClone(host.library.machinesDir, prepared.staging, prepared.config, prepared.plans, 'full', null, {
+        signal: ctl.signal,
+        onProgress: () => {
+          if (++calls === 2) ctl.abort();
+        },
+      }),
+    ).rejects.toThrow(/cancel/i);
+    expect(calls).toBeGreaterThanOrEqual(2);
+    expect(fs.readdirSync(host.library.machinesDir)).toEqual(['Big']);
 
     const dead = path.join(host.library.machinesDir, '.creating-dead');
     fs.mkdirSync(dead);

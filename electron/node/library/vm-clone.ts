@@ -6,10 +6,13 @@
 //   (disk-operations.ts convertDisk). CDs are referenced as they are (absolute paths).
 // - Linked clone (of a snapshot): each disk of the snapshot gets a new qcow2 overlay in
 //   the new folder whose backing file is the snapshot's frozen image in the source VM
-//   (stored as an absolute path). Frozen images are never written again; deleting a
+//   (stored relative to the clone, e.g. ../Source/Snapshots/x.qcow2: the staging folder and
+//   the final one are siblings, so it resolves the same after the rename, and both VMs can
+//   move together). Frozen images are never written again; deleting a
 //   snapshot whose frozen images are in a clone's backing chain (the snapshot itself or
 //   one of its ancestors, whose layers a delete would merge and remove) is refused, as
-//   is deleting the source VM's files (assertSnapshotDeletable / assertFolderDeletable).
+//   is deleting or unregistering (which moves the folder) the source VM
+//   (assertSnapshotDeletable / assertFolderDeletable).
 // - Staged in <machines>/.creating-<newid> (never listed) and renamed into place at the
 //   end; a failure or cancel removes the staging folder, and folders left by a killed
 //   process are removed by the next clone (the pid file in them names a dead process).
@@ -17,9 +20,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { writeFileAtomic, syncDirectory } from '../atomic-file';
-import { convertDisk } from '../storage/disk-operations';
+import { cloneDisk, convertDisk } from '../storage/disk-operations';
 import { probeFile } from '../storage/open-image';
-import { backingOf, createOverlay, readTree, resolveIn } from '../snapshots/snapshot-store';
+import { backingOf, readTree, resolveIn } from '../snapshots/snapshot-store';
 import type { TaskManager } from '../media/task-manager';
 import { VM_FILE, LibraryError, type VmLibrary } from './vm-library';
 import { vmConfigSchema, type VmConfig, type StorageAttachment } from '../../../protocol/vm-config';
@@ -59,6 +62,8 @@ interface DiskPlan {
 export class CloneService {
   /** Source files (absolute) that clones being built right now read or back onto. */
   private readonly inProgress = new Map<string, Set<string>>();
+  /** VMs whose current state is being copied (a full clone without a snapshot): they must not start. */
+  private readonly copyingCurrent = new Map<string, number>();
 
   constructor(private readonly deps: CloneHostDeps) {}
 
@@ -79,6 +84,8 @@ export class CloneService {
     const watched = new Set(plans.map((p) => realpath(p.source)));
     this.inProgress.set(config.id, watched);
     const label = `${req.mode === 'linked' ? 'Linked clone' : 'Cloning'} ${prepared.sourceName} → ${config.name}`;
+    const current = !req.snapshotId;
+    if (current) this.copyingCurrent.set(req.id, (this.copyingCurrent.get(req.id) ?? 0) + 1);
     const taskId = this.deps.tasks().start(
       label,
       async ({ signal, progress }) => {
@@ -86,6 +93,11 @@ export class CloneService {
           await buildClone(lib.machinesDir, staging, config, plans, req.mode, thumbnail, { signal, onProgress: progress });
         } finally {
           this.inProgress.delete(config.id);
+          if (current) {
+            const n = (this.copyingCurrent.get(req.id) ?? 1) - 1;
+            if (n > 0) this.copyingCurrent.set(req.id, n);
+            else this.copyingCurrent.delete(req.id);
+          }
         }
       },
       () => this.deps.vmAdded(config.id),
@@ -155,6 +167,11 @@ export class CloneService {
     return { config, plans, staging: path.join(lib.machinesDir, `${STAGING_PREFIX}${id}`), thumbnail, sourceName: src.config.name };
   }
 
+  /** vm.start: refused while the machine's current disks are being copied into a clone. */
+  assertNotBeingCloned(vmId: string): void {
+    if (this.copyingCurrent.has(vmId)) throw new LibraryError('This machine is being cloned; start it when the copy has finished (or cancel it).');
+  }
+
   /**
    * Refuse to delete a snapshot whose frozen images back a linked clone (directly, or
    * as an ancestor of the clone's snapshot: a delete merges and removes those layers).
@@ -177,13 +194,20 @@ export class CloneService {
     }
   }
 
-  /** Refuse to delete a VM's files while a linked clone backs onto them. */
-  assertFolderDeletable(vmId: string): void {
-    const src = this.deps.library().get(vmId);
+  /**
+   * Refuse to delete a VM's files, or to unregister it when that moves its folder out of
+   * <home>/machines, while a linked clone backs onto them.
+   */
+  assertFolderDeletable(vmId: string, deleteFiles: boolean): void {
+    const lib = this.deps.library();
+    const src = lib.get(vmId);
+    const moves = path.dirname(path.resolve(src.folder)) === path.resolve(lib.machinesDir);
+    if (!deleteFiles && !moves) return; // an external folder stays where it is
     const root = realpath(src.folder) + path.sep;
     const users = this.cloneUsers(vmId, (f) => f.startsWith(root));
     if (users.length) {
-      throw new LibraryError(`The files of this machine cannot be deleted: its snapshots are the base of the linked clone${users.length > 1 ? 's' : ''} ${users.map((u) => `"${u}"`).join(', ')}. Delete the clone${users.length > 1 ? 's' : ''} first, or remove the machine and keep its files.`);
+      const s = users.length > 1 ? 's' : '';
+      throw new LibraryError(`This machine cannot be ${deleteFiles ? 'deleted' : 'removed (its folder would move)'}: its disk images are the base of the linked clone${s} ${users.map((u) => `"${u}"`).join(', ')}. Delete the clone${s} first.`);
     }
   }
 
@@ -240,7 +264,7 @@ export async function buildClone(
     for (const [i, p] of plans.entries()) {
       if (opts.signal?.aborted) throw new Error('Cancelled.');
       const dst = path.join(staging, p.file);
-      if (mode === 'linked') createOverlay(staging, dst, p.source);
+      if (mode === 'linked') await cloneDisk(p.source, dst, { linked: true });
       else await convertDisk(p.source, dst, { format: p.format, signal: opts.signal, onProgress: (d, t) => opts.onProgress?.(i + (t ? d / t : 0), total) });
       opts.onProgress?.(i + 1, total);
     }

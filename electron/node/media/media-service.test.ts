@@ -12,6 +12,7 @@ import { VmLibrary } from '../library/vm-library';
 import { MediaService, MediaError, type MediaHost } from './media-service';
 import { HostService } from '../host-service';
 import { openDiskImage } from '../storage/open-image';
+import { createDisk } from '../storage/disk-operations';
 import { CdChanger } from '../vm-process/cd-changer';
 import type { TaskProgress } from '../../../protocol/media';
 import type { HostEvent } from '../../../protocol/host-api';
@@ -233,6 +234,23 @@ describe('MediaService', () => {
     expect(media.list().map((m) => m.path)).toEqual([]);
     expect(() => media.delete(path.join(home, 'cd.iso'))).toThrow(/not in the media list/);
     expect(fs.existsSync(iso)).toBe(true);
+  });
+
+  it('refuses to delete, resize or compact a backing layer that other images are built on', async () => {
+    const { home, media } = setup();
+    const base = await media.create({ name: 'base', size: 2 * MiB, format: 'qcow2' });
+    const overlay = path.join(home, 'overlay.qcow2');
+    await createDisk(overlay, { backing: base.path, format: 'qcow2' });
+    media.add(overlay);
+    const before = sha(base.path);
+    expect(() => media.delete(base.path)).toThrow(/backing layer of overlay\.qcow2/);
+    expect(() => media.resize(base.path, 4 * MiB)).toThrow(/backing layer/);
+    expect(() => media.compact(base.path)).toThrow(/backing layer/);
+    expect(sha(base.path)).toBe(before);
+    // Once nothing is built on it, it is an ordinary medium again.
+    media.delete(overlay);
+    media.delete(base.path);
+    expect(fs.existsSync(base.path)).toBe(false);
   });
 
   it('remove forgets a medium but keeps the file', async () => {

@@ -263,6 +263,7 @@ export class MediaService {
     const file = existingFile(p, 'The disk');
     const m = this.find(file);
     if (m?.kind === 'iso') throw new MediaError('ISO images cannot be resized.');
+    this.refuseLayer(file, 'resize');
     const running = m?.attachedTo.find((a) => a.running);
     if (running) throw new MediaError(`${path.basename(file)} is attached to ${running.vmName}, which is running. Power it off before resizing.`);
     if (m && !m.problem && newSize < m.virtualSize) {
@@ -280,6 +281,7 @@ export class MediaService {
     const file = existingFile(p, 'The disk');
     const m = this.find(file);
     if (m?.kind === 'iso') throw new MediaError('ISO images cannot be compacted.');
+    this.refuseLayer(file, 'compact');
     const running = m?.attachedTo.find((a) => a.running);
     if (running) throw new MediaError(`${path.basename(file)} is attached to ${running.vmName}, which is running. Power it off before compacting.`);
     const taskId = this.tasks.start(`Compacting ${path.basename(file)}`, async ({ signal, progress }) => {
@@ -309,6 +311,23 @@ export class MediaService {
     return result;
   }
 
+  /**
+   * A backing file (a snapshot layer, or the base of a linked clone) must never change or
+   * disappear under the images built on it, and a VM's Snapshots/ folder belongs to its
+   * snapshot tree: both are changed through snapshots, not here.
+   */
+  private refuseLayer(file: string, action: string): void {
+    const users = this.list().filter((m) => m.chain.some((c) => path.resolve(c.path) === file));
+    if (users.length) {
+      throw new MediaError(`Cannot ${action} ${path.basename(file)}: it is a backing layer of ${users.map((u) => u.name).join(', ')} (a snapshot or a linked clone). Delete the snapshot or the clone instead.`);
+    }
+    for (const vm of this.host.library().list()) {
+      if (file.startsWith(path.join(vm.folder, 'Snapshots') + path.sep)) {
+        throw new MediaError(`Cannot ${action} ${path.basename(file)}: it belongs to the snapshots of ${vm.ok ? vm.config.name : vm.folder}. Use the Snapshots pane instead.`);
+      }
+    }
+  }
+
   /** Forget a registered medium; the file stays. */
   remove(p: string): null {
     const file = absolute(p, 'The medium');
@@ -324,6 +343,7 @@ export class MediaService {
     const m = this.find(file);
     if (!m) throw new MediaError(`${file} is not in the media list; only listed media can be deleted here.`);
     if (m.attachedTo.length) throw new MediaError(`${path.basename(file)} is attached to ${names(m.attachedTo)}. Release it first.`);
+    this.refuseLayer(file, 'delete');
     if (fs.existsSync(file)) {
       if (!fs.statSync(file).isFile()) throw new MediaError(`${file} is not a regular file.`);
       try {

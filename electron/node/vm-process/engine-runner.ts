@@ -17,6 +17,14 @@ import { readStateFile, writeStateFile } from '../snapshots/state-file';
 /** How long one turn of the run loop may execute guest code before yielding to the event loop. */
 const TURN_MS = 12;
 const FRAME_INTERVAL_MS = 1000 / 30;
+/**
+ * Flow control for frames (like VNC's update requests): a display acknowledges each frame
+ * it has painted, and at most MAX_UNACKED_FRAMES are in flight. A slow display (or a busy
+ * link) then gets fewer, coalesced frames instead of an ever-growing queue. Without acks
+ * (no display attached, or one that lost a message) frames continue at ACK_TIMEOUT_MS.
+ */
+const MAX_UNACKED_FRAMES = 2;
+const ACK_TIMEOUT_MS = 1000;
 const TEXT_INTERVAL_MS = 250;
 const THUMBNAIL_INTERVAL_MS = 3000;
 const THUMBNAIL_WIDTH = 160;
@@ -33,6 +41,8 @@ export class EngineRunner {
   private timer: NodeJS.Timeout | null = null;
   private frame = { width: 0, height: 0, data: new Uint8ClampedArray(0) };
   private lastFrameAt = 0;
+  private unackedFrames = 0;
+  private lastAckAt = 0;
   private lastTextAt = 0;
   private lastText = '';
   private framesSent = 0;
@@ -127,6 +137,10 @@ export class EngineRunner {
         break;
       case 'serial-input':
         machine.serialInput(m.port, m.data);
+        break;
+      case 'frame-ack':
+        if (this.unackedFrames > 0) this.unackedFrames--;
+        this.lastAckAt = performance.now();
         break;
       case 'refresh':
         this.forceFullFrame = true;
@@ -250,7 +264,9 @@ export class EngineRunner {
   }
 
   private sendDisplay(now: number, force: boolean): void {
-    if (force || now - this.lastFrameAt >= FRAME_INTERVAL_MS) {
+    if (this.unackedFrames >= MAX_UNACKED_FRAMES && now - Math.max(this.lastAckAt, this.lastFrameAt) >= ACK_TIMEOUT_MS) this.unackedFrames = 0;
+    // Not rendering leaves the VGA's dirty region to grow: the next frame carries it all.
+    if (force || (now - this.lastFrameAt >= FRAME_INTERVAL_MS && this.unackedFrames < MAX_UNACKED_FRAMES)) {
       this.lastFrameAt = now;
       const vga = this.machine.vga;
       const mode = vga.updateDisplayMode();
@@ -269,6 +285,7 @@ export class EngineRunner {
           out.set(this.frame.data.subarray(src, src + r.width * 4), row * r.width * 4);
         }
         this.emit({ type: 'frame', x: r.x, y: r.y, width: r.width, height: r.height, rgba: out });
+        this.unackedFrames++;
         this.screenChangedSinceThumb = true;
         this.framesSent++;
         this.statsFrames++;
