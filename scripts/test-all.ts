@@ -63,7 +63,15 @@ const guest = (filter: string, minutes: number): Suite => ({
   counts: summaryLine,
   minutes,
 });
+/**
+ * The Linux desktop scenario (test/e2e/linux.e2e.ts: wizard → boot the Linux ISO → serial and
+ * VGA consoles → pause → poweroff) needs a full interactive Linux boot, about 15–18 minutes of
+ * a core at today's interpreter speed; it is not in the default run yet (CI time), only with
+ * BOXWOOD_TEST_LINUX_E2E=1 or `npm run test:e2e-linux`.
+ */
+const linuxE2e: Suite[] = process.env.BOXWOOD_TEST_LINUX_E2E === '1' ? [{ name: 'e2e linux (chromium)', command: [...tsx, 'test/e2e/linux.e2e.ts'], counts: summaryLine, minutes: 15 }] : [];
 const suites: Suite[] = [
+  ...linuxE2e,
   { name: 'typecheck', command: ['npx', 'tsc', '-p', 'tsconfig.json', '--noEmit'], counts: exitCodeOnly, minutes: 0.3 },
   {
     name: 'unit (vitest)',
@@ -79,7 +87,6 @@ const suites: Suite[] = [
   { name: 'e2e media (chromium)', command: [...tsx, 'test/e2e/media.e2e.ts'], counts: summaryLine, minutes: 0.3 },
   { name: 'e2e snapshots (chromium)', command: [...tsx, 'test/e2e/snapshots.e2e.ts'], counts: summaryLine, minutes: 0.2 },
   { name: 'e2e display (hello)', command: [...tsx, 'test/e2e/display-hello.e2e.ts'], counts: summaryLine, minutes: 0.3 },
-  { name: 'e2e linux (chromium)', command: [...tsx, 'test/e2e/linux.e2e.ts'], counts: summaryLine, minutes: 15 },
   { name: 'electron smoke', command: [...tsx, 'test/e2e/electron-smoke.ts'], counts: summaryLine, minutes: 0.1 },
   guest('hello', 0.1),
   guest('memtest', 3),

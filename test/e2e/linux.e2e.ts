@@ -72,7 +72,9 @@ await withE2e(async ({ host, context, page }, step) => {
     await display.getByRole('tab', { name: 'Screen' }).click();
     await display.locator('.screen').click(); // capture the keyboard
     await display.getByText('Keyboard captured').waitFor();
-    await display.keyboard.type('echo vga-$((6*7))\n');
+    // Playwright types '$' or '*' as the bare key (Digit4, Digit8) without pressing Shift,
+    // and the display sends physical keys: so the command uses only unshifted keys.
+    await display.keyboard.type('echo -n vga-; seq 42 42\n');
     await display.getByTestId('screen-text').filter({ hasText: 'vga-42' }).waitFor({ state: 'attached', timeout: 60_000 });
     await display.keyboard.press('ControlRight'); // the host key releases the keyboard
     await display.getByText('Click the screen to capture').waitFor();
