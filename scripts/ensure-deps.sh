@@ -27,8 +27,8 @@ if [ "${1:-}" = "--with-system-packages" ]; then
     if [ "$(id -u)" = 0 ]; then
       echo "Installing Debian packages: ${need[*]}"
       export DEBIAN_FRONTEND=noninteractive
-      apt-get update -qq
-      apt-get install -y -qq "${need[@]}" >/dev/null
+      apt-get -o DPkg::Lock::Timeout=600 update -qq
+      apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}" >/dev/null
     else
       echo "Missing Debian packages: ${need[*]} — install them with: sudo apt-get install -y ${need[*]}" >&2
       exit 1
