@@ -96,7 +96,7 @@ const suites: Suite[] = [
   guest('linux-686 cd seabios', 6.5),
   guest('linux-686 hdd builtin', 6.5),
   guest('linux-686 hdd seabios', 6.5),
-  guest('linux-686 save-restore', 1),
+  guest('linux-686 save-restore', 5),
 ];
 
 function exitCodeOnly(_out: string, code: number): Counts {
