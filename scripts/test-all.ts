@@ -90,7 +90,7 @@ const suites: Suite[] = [
   { name: 'electron smoke', command: [...tsx, 'test/e2e/electron-smoke.ts'], counts: summaryLine, minutes: 0.1 },
   guest('hello', 0.1),
   guest('memtest', 3),
-  guest('linux-686 direct builtin', 6),
+  guest('linux-686 direct builtin', 7.5),
   guest('linux-686 direct seabios', 6),
   guest('linux-686 cd builtin', 6.5),
   guest('linux-686 cd seabios', 6.5),

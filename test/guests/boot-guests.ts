@@ -146,7 +146,27 @@ for (const firmware of ['builtin', 'seabios'] as FirmwareKind[]) {
 }
 
 const workloadRef = referenceLine('GUEST-WORKLOAD-DONE');
-for (const firmware of ['builtin', 'seabios'] as FirmwareKind[]) {
+/**
+ * The whole life of the Linux guest with the built-in firmware: the workload, the device
+ * probe (its GUEST-DEVICES line as QEMU prints it for the same hardware), then the guest's
+ * own power-off through ACPI S5 (`boxwood.poweroff`), which must stop the machine.
+ */
+tests.push({
+  name: 'linux-686 direct builtin (to power-off)',
+  files: ['linux-686.vmlinuz', 'linux-686.initrd.gz', 'linux-686.serial.log'],
+  async run(engine) {
+    const r = await boot(engine, linuxConfig('builtin', { cmdline: `${LINUX_APPEND} boxwood.poweroff` }), { timeoutSec: 2400 });
+    const line = (p: string) => r.serial.split(/\r?\n/).find((l) => l.startsWith(p))?.trim();
+    if (r.end !== 'stopped' || !/ACPI S5/.test(r.detail ?? '')) return outcome(r, false, `the guest did not power off through ACPI S5: ${describeEnd(r)}; serial: ${lastLines(r.serial)}`);
+    if (workloadRef && line('GUEST-WORKLOAD-DONE') !== workloadRef) return outcome(r, false, `"${line('GUEST-WORKLOAD-DONE')}" differs from QEMU's "${workloadRef}"`);
+    const devices = line('GUEST-DEVICES');
+    if (devices !== 'GUEST-DEVICES disks=sr0 virtio=none net=none') return outcome(r, false, `unexpected device line: ${devices}`);
+    if (!line('GUEST-POWEROFF')) return outcome(r, false, 'no GUEST-POWEROFF line before the power-off');
+    return outcome(r, true, `${devices}; GUEST-POWEROFF; machine stopped (${r.detail})`);
+  },
+});
+
+for (const firmware of ['seabios'] as FirmwareKind[]) {
   tests.push({
     name: `linux-686 direct ${firmware}`,
     files: ['linux-686.vmlinuz', 'linux-686.initrd.gz', 'linux-686.serial.log'],
