@@ -6,10 +6,7 @@ import { parseArgs } from 'node:util';
 import type { CliCommand } from '../command';
 import { UsageError } from '../command';
 import { boxwoodHome } from '../../electron/node/boxwood-home';
-import { readEndpoint } from '../../electron/node/host-endpoint';
-import { connectHost } from '../../electron/node/host-api-client';
-import { HostService } from '../../electron/node/host-service';
-import { VmLibrary } from '../../electron/node/library/vm-library';
+import { withHostCall, type Call } from '../host-call';
 import type { VmSummary } from '../../protocol/host-api';
 import type { Snapshot, SnapshotListResult } from '../../protocol/snapshots';
 
@@ -21,8 +18,6 @@ export const SNAPSHOT_USAGE = `usage: boxwood snapshot <command> <vm> [options]
   edit <vm> <snapshot> [--name N] [--description S]
 <vm> is a machine's name or id; <snapshot> a snapshot's name or id.`;
 
-type Call = (method: string, params?: unknown) => Promise<any>;
-
 export async function snapshotCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (!sub || sub === '--help' || sub === 'help') {
@@ -30,24 +25,7 @@ export async function snapshotCommand(argv: string[]): Promise<number> {
     return sub ? 0 : 2;
   }
   const home = boxwoodHome();
-  const ep = readEndpoint(home);
-  let call: Call;
-  let close = () => {};
-  if (ep) {
-    const remote = await connectHost(ep);
-    call = remote.call;
-    close = remote.close;
-  } else {
-    const local = new HostService(new VmLibrary(home), () => {
-      throw new Error('No Boxwood host is running for this home.');
-    });
-    call = (m, p) => local.call(m, p);
-  }
-  try {
-    return await dispatch(sub, rest, call);
-  } finally {
-    close();
-  }
+  return withHostCall(home, 'No Boxwood host is running for this home.', (call) => dispatch(sub, rest, call));
 }
 
 async function findVm(call: Call, ref: string | undefined): Promise<VmSummary> {

@@ -6,10 +6,7 @@ import { parseArgs } from 'node:util';
 import type { CliCommand } from '../command';
 import path from 'node:path';
 import { boxwoodHome } from '../../electron/node/boxwood-home';
-import { readEndpoint } from '../../electron/node/host-endpoint';
-import { connectHost } from '../../electron/node/host-api-client';
-import { HostService } from '../../electron/node/host-service';
-import { VmLibrary } from '../../electron/node/library/vm-library';
+import { withHostCall, type Call } from '../host-call';
 import { startLocalHost } from '../../electron/node/local-host';
 import type { VmSummary } from '../../protocol/host-api';
 import type { StorageAttachment } from '../../protocol/vm-config';
@@ -28,8 +25,6 @@ export const VM_USAGE = `usage: boxwood vm <command> [options]
 ${VM_CLONE_USAGE}
 <vm> is a machine's name or id.`;
 
-type Call = (method: string, params?: unknown) => Promise<any>;
-
 export async function vmCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (!sub || sub === '--help' || sub === 'help') {
@@ -37,24 +32,7 @@ export async function vmCommand(argv: string[]): Promise<number> {
     return sub ? 0 : 2;
   }
   const home = boxwoodHome();
-  const ep = readEndpoint(home);
-  let call: Call;
-  let close = () => {};
-  if (ep) {
-    const remote = await connectHost(ep);
-    call = remote.call;
-    close = remote.close;
-  } else {
-    const local = new HostService(new VmLibrary(home), () => {
-      throw new Error('No Boxwood host is running for this home. Start the machine with `boxwood vm start <vm> --headless`, or open the app / `boxwood serve`.');
-    });
-    call = (m, p) => local.call(m, p);
-  }
-  try {
-    return await dispatch(sub, rest, call, home, !!ep);
-  } finally {
-    close();
-  }
+  return withHostCall(home, 'No Boxwood host is running for this home. Start the machine with `boxwood vm start <vm> --headless`, or open the app / `boxwood serve`.', (call, remote) => dispatch(sub, rest, call, home, remote));
 }
 
 async function dispatch(sub: string, rest: string[], call: Call, home: string, remote: boolean): Promise<number> {
