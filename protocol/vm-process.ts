@@ -38,13 +38,18 @@ export const toVmSchema = z.discriminatedUnion('type', [
   // Each is answered by a 'reply' with the same requestId.
   /** Stop executing guest code, flush every disk, write the machine state to stateFile (absolute) when given. */
   z.object({ type: z.literal('snapshot-freeze'), requestId: z.number().int().nonnegative(), stateFile: z.string().min(1).nullable() }),
-  /** While frozen: continue each listed writable disk ("<bus>-<port>") on a new image (absolute path, same contents). */
+  /** While frozen: continue each listed writable disk ("<bus>-<port>") on a new image (absolute path, same contents), or reopen a released one. */
   z.object({ type: z.literal('snapshot-swap-disks'), requestId: z.number().int().nonnegative(), disks: z.array(z.object({ key: z.string().max(32), path: z.string().min(1) })).max(16) }),
+  /**
+   * While frozen: close the listed writable disks' images (deleting a snapshot: the host merges
+   * layers of their chains); a snapshot-swap-disks with their paths reopens them before the thaw.
+   */
+  z.object({ type: z.literal('snapshot-release-disks'), requestId: z.number().int().nonnegative(), keys: z.array(z.string().max(32)).max(16) }),
   /** End the freeze: run again if the machine was running before it. */
   z.object({ type: z.literal('snapshot-thaw'), requestId: z.number().int().nonnegative() }),
 ]);
 /** ToVm messages only the host may send (a display sending one is ignored). */
-export const HOST_ONLY_TO_VM: ReadonlySet<string> = new Set(['boot', 'snapshot-freeze', 'snapshot-swap-disks', 'snapshot-thaw']);
+export const HOST_ONLY_TO_VM: ReadonlySet<string> = new Set(['boot', 'snapshot-freeze', 'snapshot-release-disks', 'snapshot-swap-disks', 'snapshot-thaw']);
 export type ToVm = z.infer<typeof toVmSchema>;
 
 // ---- From the VM process ----

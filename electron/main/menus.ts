@@ -4,7 +4,7 @@ import { Menu, type BrowserWindow, type MenuItemConstructorOptions } from 'elect
 
 export type MenuCommand =
   | { kind: 'manager'; action: 'new' | 'settings' | 'start' | 'delete' | 'quit' | 'media' | 'clone' }
-  | { kind: 'vm'; action: 'pause' | 'resume' | 'reset' | 'acpi' | 'poweroff' | 'fullscreen' | 'screenshot' | 'ctrl-alt-del' | 'serial' };
+  | { kind: 'vm'; action: 'pause' | 'resume' | 'reset' | 'acpi' | 'poweroff' | 'fullscreen' | 'screenshot' | 'ctrl-alt-del' | 'serial' | 'optical' };
 
 export function managerMenu(run: (c: MenuCommand) => void): Menu {
   const m = (action: Extract<MenuCommand, { kind: 'manager' }>['action']) => () => run({ kind: 'manager', action });
@@ -44,6 +44,7 @@ export function displayMenu(win: BrowserWindow, run: (c: MenuCommand) => void): 
     },
     { label: 'View', submenu: [{ label: 'Fullscreen', accelerator: 'Ctrl+Alt+F', click: v('fullscreen') }, { label: 'Take Screenshot', accelerator: 'Ctrl+Alt+E', click: v('screenshot') }, { label: 'Serial Console', click: v('serial') }] },
     { label: 'Input', submenu: [{ label: 'Send Ctrl+Alt+Del', accelerator: 'Ctrl+Alt+End', click: v('ctrl-alt-del') }] },
-    { label: 'Devices', submenu: [{ label: 'Optical drive: change in Settings → Storage', enabled: false }] },
+    // The display window's optical-drive control does the work (eject, insert from the media list or a path).
+    { label: 'Devices', submenu: [{ label: 'Optical Drive…', click: v('optical') }] },
   ]);
 }

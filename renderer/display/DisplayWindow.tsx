@@ -117,6 +117,7 @@ export function DisplayWindow({ client, vmId }: { client: HostClient; vmId: stri
     else if (action === 'screenshot') screenshot();
     else if (action === 'ctrl-alt-del') conn?.send({ type: 'key-combo', combo: 'ctrl-alt-del' });
     else if (action === 'serial') setTab('serial');
+    else if (action === 'optical') document.querySelector<HTMLSelectElement>('select[aria-label="Optical drive"]')?.focus();
   };
   useEffect(() => onMenuCommand((c) => c.kind === 'vm' && menuRef.current(c.action)), []);
 

@@ -128,7 +128,8 @@ export function RestoreSnapshotDialog(props: { snapshot: Snapshot; running: bool
   );
 }
 
-export function DeleteSnapshotDialog(props: { snapshot: Snapshot; onDelete: () => Promise<void>; onCancel: () => void }) {
+/** pausesMachine: the machine runs on this snapshot's layers (it descends from it), so the merge holds the guest still. */
+export function DeleteSnapshotDialog(props: { snapshot: Snapshot; pausesMachine: boolean; onDelete: () => Promise<void>; onCancel: () => void }) {
   const { busy, error, run } = useAction();
   return (
     <ContainedDialog
@@ -136,7 +137,7 @@ export function DeleteSnapshotDialog(props: { snapshot: Snapshot; onDelete: () =
       onCancel={props.onCancel}
       footer={
         <>
-          {busy && <span role="status">Deleting (merging the disk changes)…</span>}
+          {busy && <span role="status">{props.pausesMachine ? 'Deleting (the machine is paused while the disk changes merge)…' : 'Deleting (merging the disk changes)…'}</span>}
           <button onClick={props.onCancel} disabled={busy}>
             Cancel
           </button>
@@ -149,6 +150,7 @@ export function DeleteSnapshotDialog(props: { snapshot: Snapshot; onDelete: () =
       <p>
         Delete the snapshot <strong>{props.snapshot.name}</strong>? Its disk changes are merged into the state that follows it; you can no longer go back to it.
       </p>
+      {props.pausesMachine && <p className="hint">The machine is running on this snapshot's disk layers: it pauses while they merge (longer for large disks), then continues where it was.</p>}
       <ErrorText error={error} />
     </ContainedDialog>
   );

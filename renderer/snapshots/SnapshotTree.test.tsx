@@ -273,6 +273,29 @@ describe('SnapshotTree', () => {
     expect(m.indexOf('snapshot.restore')).toBeGreaterThan(m.indexOf('vm.get'));
   });
 
+  it('deleting while the machine runs is offered without powering off; the dialog says when the machine pauses for the merge', async () => {
+    const h = fakeClient({ state: 'running' });
+    render(<SnapshotTree client={h.client} vm={vm('running')} />);
+    await screen.findByRole('tree');
+    const bar = screen.getByRole('toolbar', { name: 'Snapshot actions' });
+    // Another branch: its layers are not in use, nothing pauses.
+    fireEvent.click(item('Experiment'));
+    expect((within(bar).getByRole('button', { name: 'Delete' }) as HTMLButtonElement).disabled).toBe(false);
+    fireEvent.keyDown(screen.getByRole('tree'), { key: 'Delete' });
+    expect(screen.getByRole('dialog', { name: 'Delete Snapshot' }).textContent).not.toContain('pauses');
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    // An ancestor of the current state: the machine pauses while the layers merge.
+    fireEvent.click(item('Installed'));
+    fireEvent.click(within(bar).getByRole('button', { name: 'Delete' }));
+    const dlg = screen.getByRole('dialog', { name: 'Delete Snapshot' });
+    expect(dlg.textContent).toContain('it pauses while they merge');
+    expect(dlg.textContent).not.toMatch(/power(ed)? (it )?off/i);
+    fireEvent.click(within(dlg).getByRole('button', { name: 'Delete' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(h.methods()).not.toContain('vm.powerOff');
+    expect(h.calls.find((c) => c.method === 'snapshot.delete')?.params).toEqual({ id: VM_ID, snapshotId: id(1) });
+  });
+
   it('shows host errors plainly and keeps the dialog open', async () => {
     const message = '"Installed" has 2 children ("Updated", "Experiment"); only a snapshot with at most one child can be deleted. Delete the other branches first.';
     const h = fakeClient({ fail: { 'snapshot.delete': message } });

@@ -395,6 +395,7 @@ export function SnapshotTree({ client, vm, onCloned }: { client: HostClient; vm:
       {dialog?.kind === 'delete' && (
         <DeleteSnapshotDialog
           snapshot={dialog.snapshot}
+          pausesMachine={running && !!list && currentDescendsFrom(list, dialog.snapshot.id)}
           onCancel={closeDialog}
           onDelete={async () => {
             await client.call('snapshot.delete', { id: vmId, snapshotId: dialog.snapshot.id });
@@ -429,6 +430,16 @@ export function SnapshotTree({ client, vm, onCloned }: { client: HostClient; vm:
       )}
     </section>
   );
+}
+
+/**
+ * Whether the current state descends from snapshot `id`: deleting it then merges layers the
+ * running machine has open, and the host pauses the guest meanwhile (another branch's don't).
+ */
+export function currentDescendsFrom(list: Pick<SnapshotListResult, 'snapshots' | 'currentParentId'>, id: string): boolean {
+  const parent = new Map(list.snapshots.map((s) => [s.id, s.parentId]));
+  for (let at = list.currentParentId, hops = 0; at && hops <= list.snapshots.length; at = parent.get(at) ?? null, hops++) if (at === id) return true;
+  return false;
 }
 
 /** Power the machine off and wait until the host reports it stopped (the restore needs that). */

@@ -13,12 +13,12 @@
 //    the same, and re-running it completes.
 // Usage: node --import tsx test/storage/kill-storm.ts [--trials N]   (default 20, ~1 min)
 // Ends with `N passed, N failed`.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Tally, hasTool, qemuCheck, randomBytes, rng, run, tempDir } from './qemu-tools';
 import { stormWrites } from './kill-storm-writes';
+import { argTrials, readAll, runAndKill } from './kill-child';
 import { openDiskImage } from '../../electron/node/storage/open-image';
 import { convertDisk, createDisk, mergeBackingIntoOverlay } from '../../electron/node/storage/disk-operations';
 
@@ -26,60 +26,15 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const MiB = 1024 * 1024;
 
-function argTrials(): number {
-  const i = process.argv.indexOf('--trials');
-  const v = i >= 0 ? Number(process.argv[i + 1]) : Number(process.env.STORM_TRIALS ?? 20);
-  if (!Number.isInteger(v) || v < 1) throw new Error('--trials needs a positive integer');
-  return v;
-}
-
 interface ChildRun {
   lines: string[];
   killed: boolean;
 }
 
-/**
- * Spawn the child; once its output satisfies `armed` (default: READY), kill it with
- * SIGKILL after `delayMs` (it may finish first).
- */
-function runChild(args: string[], delayMs: number, armed = (out: string) => out.includes('READY\n')): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'kill-storm-child.ts'), ...args], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    let timer: NodeJS.Timeout | undefined;
-    let killed = false;
-    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (!timer && armed(out))
-        timer = setTimeout(() => {
-          killed = child.kill('SIGKILL');
-        }, delayMs);
-    });
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(guard);
-      if (timer) clearTimeout(timer);
-      if (signal !== 'SIGKILL' && code !== 0) reject(new Error(`child exited ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
-      else resolve({ lines: out.split('\n').filter(Boolean), killed: killed || signal === 'SIGKILL' });
-    });
-  });
-}
-
-function readAll(file: string): Uint8Array {
-  const img = openDiskImage(file);
-  try {
-    const out = new Uint8Array(img.size);
-    img.read(0, out, 0, img.size);
-    return out;
-  } finally {
-    img.close();
-  }
+/** Run the child with `args`; see runAndKill for `delayMs` and `armed`. */
+async function runChild(args: string[], delayMs: number, armed?: (out: string) => boolean): Promise<ChildRun> {
+  const { out, killed } = await runAndKill(['--import', 'tsx', path.join(here, 'kill-storm-child.ts'), ...args], root, delayMs, armed);
+  return { lines: out.split('\n').filter(Boolean), killed };
 }
 
 interface Disk {
@@ -93,7 +48,7 @@ async function main(): Promise<void> {
     t.skip('kill storm', 'qemu-img is not installed (Debian package qemu-utils)');
     t.finish();
   }
-  const trials = argTrials();
+  const trials = argTrials(20);
   const dir = tempDir('storm');
   const r = rng(Number(process.env.STORM_SEED ?? Date.now() % 100000));
 

@@ -47,8 +47,9 @@ export class SnapshotHost {
         return snap;
       }
       case 'snapshot.delete':
-        if (session) throw new SnapshotError('Power the machine off before deleting a snapshot.');
-        await this.service.delete(folder, p.snapshotId as string);
+        // Running: the guest pauses while layers it has open are merged (snapshot-service.ts mergeLive).
+        if (session && session.state !== 'running' && session.state !== 'paused') throw new SnapshotError(`The machine is ${session.state}; wait until it runs (or power it off) to delete a snapshot.`);
+        await this.service.delete(folder, p.snapshotId as string, session ?? null);
         this.changed(id);
         return null;
       case 'snapshot.edit': {

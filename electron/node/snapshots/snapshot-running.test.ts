@@ -2,7 +2,8 @@
 // (ticker-guest.ts) counts on COM1 and writes its count to disk. Taking the snapshot
 // freezes the disk at the snapshot's count while the guest keeps counting on a new
 // overlay; restoring it and starting resumes the machine exactly there (the count
-// continues; a cold boot would restart at 1).
+// continues; a cold boot would restart at 1). Deleting snapshots while it runs merges
+// layers the VM process has open: the guest pauses, the count goes on, the disk is intact.
 import { afterAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,9 +15,19 @@ import { openDiskImage } from '../storage/open-image';
 import type { VmSummary } from '../../../protocol/host-api';
 import type { Snapshot, SnapshotListResult } from '../../../protocol/snapshots';
 import { tickerBootSector } from './ticker-guest';
-import { resolveIn } from './snapshot-store';
+import { backingOf, readTree, resolveIn } from './snapshot-store';
+import { lockHolder } from '../storage/image-lock';
+import { spawnSync } from 'node:child_process';
 import { SnapshotService } from './snapshot-service';
 import { SNAPSHOT_DIR } from '../../../protocol/snapshots';
+
+const haveQemuImg = spawnSync('qemu-img', ['--version'], { stdio: 'ignore' }).status === 0;
+
+function qemuCheck(file: string): void {
+  if (!haveQemuImg) return;
+  const r = spawnSync('qemu-img', ['check', file], { encoding: 'utf8' });
+  expect(r.status, `qemu-img check ${file}: ${r.stdout}${r.stderr}`).toBe(0);
+}
 
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'boxwood-snap-run-'));
 const host = new HostService(new VmLibrary(home), nodeLauncher());
@@ -41,6 +52,8 @@ function diskCount(file: string): number {
 
 class Serial {
   text = '';
+  /** Run states the VM reported while attached. */
+  states: string[] = [];
   private waiters: (() => void)[] = [];
   add(s: string) {
     this.text += s;
@@ -66,6 +79,7 @@ function attachSerial(id: string): Serial {
   const serial = new Serial();
   host.runningSession(id).attachDisplay((m) => {
     if (m.type === 'serial-output' && m.port === 0) serial.add(Buffer.from(m.data).toString('latin1'));
+    if (m.type === 'state') serial.states.push(m.state);
   });
   return serial;
 }
@@ -83,16 +97,20 @@ async function waitState(id: string, state: string, ms = 10_000): Promise<void> 
   }
 }
 
+/** A new VM whose qcow2 disk holds the counting boot sector, started. */
+async function startTicker(name: string): Promise<{ vm: VmSummary; id: string; base: string }> {
+  const vm = (await host.call('vm.create', { name, osType: 'other', memoryMiB: 16, bootOrder: ['disk'], newDisk: { sizeMiB: 1, format: 'qcow2' } })) as VmSummary;
+  const base = resolveIn(vm.folder, vm.config!.storage[0].path!);
+  const img = openDiskImage(base, { writable: true });
+  img.write(0, tickerBootSector());
+  img.close();
+  await host.call('vm.start', { id: vm.id });
+  return { vm, id: vm.id, base };
+}
+
 describe('snapshot of a running VM (real VM process)', () => {
   it('take while running, keep running, restore, resume where the snapshot was taken', async () => {
-    const vm = (await host.call('vm.create', { name: 'Ticker', osType: 'other', memoryMiB: 16, bootOrder: ['disk'], newDisk: { sizeMiB: 1, format: 'qcow2' } })) as VmSummary;
-    const id = vm.id;
-    const base = resolveIn(vm.folder, vm.config!.storage[0].path!);
-    const img = openDiskImage(base, { writable: true });
-    img.write(0, tickerBootSector());
-    img.close();
-
-    await host.call('vm.start', { id });
+    const { vm, id, base } = await startTicker('Ticker');
     let serial = attachSerial(id);
     await serial.until((c) => c.length >= 2, 'the guest counting');
 
@@ -127,7 +145,6 @@ describe('snapshot of a running VM (real VM process)', () => {
     const overlay = resolveIn(vm.folder, summary.config!.storage[0].path!);
     expect(overlay).not.toBe(base);
     await expect(host.call('snapshot.restore', { id, snapshotId: snap.id })).rejects.toThrow(/Power the machine off/);
-    await expect(host.call('snapshot.delete', { id, snapshotId: snap.id })).rejects.toThrow(/Power the machine off/);
 
     await host.call('vm.powerOff', { id });
     await waitState(id, 'stopped');
@@ -154,4 +171,87 @@ describe('snapshot of a running VM (real VM process)', () => {
     await host.call('vm.powerOff', { id });
     await waitState(id, 'stopped');
   }, 40_000);
+
+  it('delete while running: the guest pauses for each merge into a layer it has open and counts on; a failed merge rolls back', async () => {
+    const { vm, id, base } = await startTicker('Ticker live delete');
+    const serial = attachSerial(id);
+    const session = host.runningSession(id);
+    const more = async (what: string) => {
+      const n = serial.counts().length;
+      return serial.until((c) => c.length >= n + 2, `counting after ${what}`);
+    };
+    const currentDisk = async () => resolveIn(vm.folder, ((await host.call('vm.get', { id })) as VmSummary).config!.storage[0].path!);
+    await serial.until((c) => c.length >= 2, 'the guest counting');
+
+    // base ← s1 layer … : each take freezes the current disk, the guest goes on on a new overlay.
+    const s1 = (await host.call('snapshot.take', { id, name: 's1' })) as Snapshot;
+    await more('s1');
+    const s2 = (await host.call('snapshot.take', { id, name: 's2' })) as Snapshot;
+    await more('s2');
+    const s3 = (await host.call('snapshot.take', { id, name: 's3' })) as Snapshot;
+    await more('s3');
+    const current = await currentDisk();
+    const layer = (s: Snapshot) => resolveIn(vm.folder, s.disks['ide-0']);
+    const k3 = diskCount(layer(s3)); // the count frozen by s3
+    expect(lockHolder(current)).toBe(session.pid);
+
+    // A failure after merging s1 into s2's layer (open read-only in the VM's chain): the VM
+    // reopens its original images and runs on; the tree is as before.
+    const failing = new SnapshotService((step) => {
+      if (step === 'after-merge') throw new Error('injected failure');
+    });
+    const treeBefore = readTree(vm.folder);
+    await expect(failing.delete(vm.folder, s1.id, session)).rejects.toThrow('injected failure');
+    expect(readTree(vm.folder)).toEqual(treeBefore);
+    expect(await currentDisk()).toBe(current);
+    expect(lockHolder(current)).toBe(session.pid); // reopened by the VM process, on the same file
+    await more('the failed delete');
+    expect(((await host.call('vm.get', { id })) as VmSummary).state).toBe('running');
+    expect(diskCount(current)).toBeGreaterThan(k3);
+
+    // s2: an ancestor of the current state; merged into s3's layer, which the VM has open read-only.
+    serial.states.length = 0;
+    await host.call('snapshot.delete', { id, snapshotId: s2.id });
+    expect(serial.states).toContain('saving'); // the guest was held still for the merge
+    expect(serial.states.at(-1)).toBe('running');
+    expect(fs.existsSync(layer(s2))).toBe(false);
+    expect(diskCount(layer(s3))).toBe(k3); // s3's layer reads as before
+    qemuCheck(layer(s3)); // frozen: nobody writes it
+    await more('deleting s2');
+
+    // s3: the parent of the current state; merged into the overlay the guest is writing.
+    serial.states.length = 0;
+    await host.call('snapshot.delete', { id, snapshotId: s3.id });
+    expect(serial.states).toContain('saving');
+    expect(serial.states.at(-1)).toBe('running');
+    expect(fs.existsSync(layer(s3))).toBe(false);
+    expect(lockHolder(current)).toBe(session.pid);
+    await more('deleting s3');
+
+    // s1, merged into s2's layer by the failed attempt: recognized, its image removed.
+    await host.call('snapshot.delete', { id, snapshotId: s1.id });
+    const seen = await more('deleting s1');
+    const list = (await host.call('snapshot.list', { id })) as SnapshotListResult;
+    expect(list.snapshots).toEqual([]);
+    expect(list.currentParentId).toBe(null);
+    expect(fs.existsSync(base)).toBe(false);
+    // One run of the guest throughout: every count follows the previous one (a reboot restarts at 1).
+    expect(seen.every((c, i) => i === 0 || c === seen[i - 1] + 1)).toBe(true);
+    expect(seen[0]).toBe(1);
+
+    await host.call('vm.powerOff', { id });
+    await waitState(id, 'stopped');
+    const last = serial.counts().at(-1)!;
+    expect(await currentDisk()).toBe(current);
+    expect(backingOf(current)).toBe(null); // standalone now
+    expect(diskCount(current)).toBeGreaterThanOrEqual(last);
+    expect(diskCount(current)).toBeLessThanOrEqual(last + 1);
+    // The boot sector, written to the base image before any snapshot, came through the merges.
+    const boot = openDiskImage(current);
+    const sector = new Uint8Array(512);
+    boot.read(0, sector, 0, 512);
+    boot.close();
+    expect(Buffer.from(sector).equals(Buffer.from(tickerBootSector()))).toBe(true);
+    qemuCheck(current);
+  }, 60_000);
 });

@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { openDiskImage } from '../storage/open-image';
 import { VM_CONFIG_VERSION, type VmConfig } from '../../../protocol/vm-config';
 import { SNAPSHOT_DIR, SNAPSHOT_JOURNAL_FILE, emptyTree, snapshotTreeSchema, type SnapshotTree } from '../../../protocol/snapshots';
-import { SimulatedCrash, SnapshotService } from './snapshot-service';
+import { SimulatedCrash, SnapshotService, type RunningVm } from './snapshot-service';
+import { SwappableDisk } from '../vm-process/swappable-disk';
 import { backingOf, readTree, reconcile, referencedFiles, resolveIn } from './snapshot-store';
 import { createDisk } from '../storage/disk-operations';
 import { VM_FILE } from '../library/vm-library';
@@ -117,7 +118,9 @@ describe('snapshot protocol', () => {
     expect(parseMessage(toVmSchema, { type: 'snapshot-thaw' }).ok).toBe(false); // no requestId
     expect(parseMessage(fromVmSchema, { type: 'reply', requestId: 1, ok: false, error: 'no' }).ok).toBe(true);
     expect(parseMessage(toVmSchema, { type: 'boot', protocol: 1, vmDir: '/x', config: {}, restoreStateFile: '' }).ok).toBe(false);
-    for (const t of ['boot', 'snapshot-freeze', 'snapshot-swap-disks', 'snapshot-thaw']) expect(HOST_ONLY_TO_VM.has(t)).toBe(true);
+    expect(parseMessage(toVmSchema, { type: 'snapshot-release-disks', requestId: 3, keys: ['ide-0', 'virtio-0'] }).ok).toBe(true);
+    expect(parseMessage(toVmSchema, { type: 'snapshot-release-disks', requestId: 3 }).ok).toBe(false); // no keys
+    for (const t of ['boot', 'snapshot-freeze', 'snapshot-release-disks', 'snapshot-swap-disks', 'snapshot-thaw']) expect(HOST_ONLY_TO_VM.has(t)).toBe(true);
     expect(HOST_ONLY_TO_VM.has('key')).toBe(false);
   });
 
@@ -273,6 +276,148 @@ describe('snapshots of a stopped VM', () => {
     await svc.restore(folder, s.id);
     expect(config(folder)).toMatchObject({ memoryMiB: 16, name: 'Renamed' });
     expect((await svc.list(folder)).snapshots[0].name).toBe('new');
+  });
+});
+
+/** A VM process stand-in that records the requests (and refuses the one of type `fail`). */
+function fakeVm(fail?: string): RunningVm & { requests: { type: string }[]; types(): string[] } {
+  const requests: { type: string }[] = [];
+  return {
+    requests,
+    types: () => requests.map((r) => r.type),
+    async request(m) {
+      requests.push(m);
+      if (m.type === fail) throw new Error(`refused ${m.type}`);
+      return undefined;
+    },
+  };
+}
+
+describe('deleting a snapshot while the machine runs (fake VM process)', () => {
+  it('a snapshot on another branch is deleted without touching the VM process', async () => {
+    const folder = await makeVm();
+    const svc = new SnapshotService();
+    writeAt(diskPath(folder), 0, 'A');
+    const s1 = await svc.take(folder, { name: 's1' }, null);
+    writeAt(diskPath(folder), 65536, 'B');
+    const s2 = await svc.take(folder, { name: 's2' }, null);
+    writeAt(diskPath(folder), 0, 'C');
+    const s3 = await svc.take(folder, { name: 's3' }, null);
+    await svc.restore(folder, s1.id); // the current state runs on s1's branch; s2 → s3 is the other one
+    writeAt(diskPath(folder), 0, 'X');
+    const vm = fakeVm();
+    await svc.delete(folder, s2.id, vm); // merges s2 into s3's layer: neither is open
+    expect(vm.requests).toEqual([]);
+    expect(contents(resolveIn(folder, readTree(folder).snapshots.find((s) => s.id === s3.id)!.disks['ide-0']))).toBe('C|B|');
+    await svc.delete(folder, s3.id, vm); // a leaf
+    expect(vm.requests).toEqual([]);
+    expect(readTree(folder).snapshots.map((s) => s.name)).toEqual(['s1']);
+    expect(contents(diskPath(folder))).toBe('X||');
+    expect(garbage(folder)).toEqual([]);
+    qemuCheckAll(folder);
+  });
+
+  it('an ancestor of the current state: freeze without a state file, release the disks, merge, reopen the same files, commit, thaw', async () => {
+    const folder = await makeVm('qcow2', 2);
+    const svc = new SnapshotService();
+    writeAt(diskPath(folder), 0, 'A');
+    const s1 = await svc.take(folder, { name: 's1' }, null);
+    writeAt(diskPath(folder), 65536, 'B');
+    const s2 = await svc.take(folder, { name: 's2' }, null);
+    writeAt(diskPath(folder), 0, 'C');
+    const current = [diskPath(folder), diskPath(folder, 1)];
+    const vm = fakeVm();
+    await svc.delete(folder, s1.id, vm); // into s2's layer, which backs the open current state
+    const reopen = { type: 'snapshot-swap-disks', disks: [{ key: 'ide-0', path: current[0] }, { key: 'virtio-0', path: current[1] }] };
+    expect(vm.requests).toEqual([{ type: 'snapshot-freeze', stateFile: null }, { type: 'snapshot-release-disks', keys: ['ide-0', 'virtio-0'] }, reopen, { type: 'snapshot-thaw' }]);
+    vm.requests.length = 0;
+    await svc.delete(folder, s2.id, vm); // into the current overlays
+    expect(vm.types()).toEqual(['snapshot-freeze', 'snapshot-release-disks', 'snapshot-swap-disks', 'snapshot-thaw']);
+    expect(vm.requests[2]).toEqual(reopen);
+    expect([diskPath(folder), diskPath(folder, 1)]).toEqual(current);
+    expect(readTree(folder).snapshots).toEqual([]);
+    expect(contents(diskPath(folder))).toBe('C|B|');
+    expect(backingOf(diskPath(folder))).toBe(null);
+    expect(garbage(folder)).toEqual([]);
+    qemuCheckAll(folder);
+  });
+
+  it('a failed merge reopens the disks as they were and thaws; the tree is unchanged and the delete can be repeated; a crash thaws nothing', async () => {
+    /** s1 → current, data in both. */
+    const scenario = async () => {
+      const folder = await makeVm();
+      const svc = new SnapshotService();
+      writeAt(diskPath(folder), 0, 'A');
+      const s1 = await svc.take(folder, { name: 's1' }, null);
+      writeAt(diskPath(folder), 65536, 'B');
+      return { folder, s1: s1.id, before: fingerprint(folder), current: diskPath(folder) };
+    };
+    const { folder, s1, before, current } = await scenario();
+    // The VM process refusing to release: nothing merged, the disks reopened, thawed.
+    let vm = fakeVm('snapshot-release-disks');
+    await expect(new SnapshotService().delete(folder, s1, vm)).rejects.toThrow('refused snapshot-release-disks');
+    expect(vm.types()).toEqual(['snapshot-freeze', 'snapshot-release-disks', 'snapshot-swap-disks', 'snapshot-thaw']);
+    expect(backingOf(current)).not.toBe(null);
+    expect(fingerprint(folder)).toBe(before);
+    // An error after the merge.
+    const failing = new SnapshotService((step) => {
+      if (step === 'after-merge') throw new Error('injected failure');
+    });
+    vm = fakeVm();
+    await expect(failing.delete(folder, s1, vm)).rejects.toThrow('injected failure');
+    expect(vm.requests).toEqual([
+      { type: 'snapshot-freeze', stateFile: null },
+      { type: 'snapshot-release-disks', keys: ['ide-0'] },
+      { type: 'snapshot-swap-disks', disks: [{ key: 'ide-0', path: current }] },
+      { type: 'snapshot-thaw' },
+    ]);
+    expect(fingerprint(folder)).toBe(before);
+    // Repeated: the layer merged already is recognized; nothing left to release.
+    vm = fakeVm();
+    await new SnapshotService().delete(folder, s1, vm);
+    expect(vm.types()).toEqual(['snapshot-freeze', 'snapshot-thaw']);
+    expect(readTree(folder).snapshots).toEqual([]);
+    expect(contents(diskPath(folder))).toBe('A|B|');
+    expect(garbage(folder)).toEqual([]);
+    qemuCheckAll(folder);
+
+    // A simulated kill: no thaw (the process is gone); reconcile keeps "before".
+    const k = await scenario();
+    vm = fakeVm();
+    const crashing = new SnapshotService((step) => {
+      if (step === 'after-merge') throw new SimulatedCrash(step);
+    });
+    await expect(crashing.delete(k.folder, k.s1, vm)).rejects.toThrow(SimulatedCrash);
+    expect(vm.types()).toEqual(['snapshot-freeze', 'snapshot-release-disks']);
+    await new SnapshotService().list(k.folder);
+    expect(fingerprint(k.folder)).toBe(k.before);
+  });
+});
+
+describe('SwappableDisk', () => {
+  it('released: every access throws clearly, close is a no-op, a swap reopens it (same size checked)', async () => {
+    const folder = await makeVm();
+    const file = diskPath(folder);
+    writeAt(file, 0, 'A');
+    const disk = new SwappableDisk(openDiskImage(file, { writable: true }), 'ide-0');
+    disk.release();
+    expect(disk.released).toBe(true);
+    expect(disk.size).toBe(4 * MiB);
+    expect(() => disk.read(0, new Uint8Array(512), 0, 512)).toThrow(/disk at ide-0 is released/);
+    expect(() => disk.write(0, new Uint8Array(512))).toThrow(/released/);
+    expect(() => disk.flush()).toThrow(/released/);
+    disk.close();
+    const other = path.join(folder, 'small.img');
+    fs.writeFileSync(other, new Uint8Array(MiB));
+    const small = openDiskImage(other, { writable: true });
+    expect(() => disk.swap(small)).toThrow(/1048576 bytes/);
+    small.close();
+    // Released means closed: the write lock is free for the host's merge.
+    expect(disk.swap(openDiskImage(file, { writable: true }))).toBe(null);
+    const buf = new Uint8Array(512);
+    disk.read(0, buf, 0, 512);
+    expect(String.fromCharCode(buf[0])).toBe('A');
+    disk.close();
   });
 });
 

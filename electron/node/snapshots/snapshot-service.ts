@@ -1,6 +1,7 @@
 // Snapshot operations on one VM folder: take (stopped: disks only; running: the VM
 // process freezes, saves its machine state and continues on new overlays), restore,
-// delete (merging a layer into its only child), edit, list. Every change goes through
+// delete (merging a layer into its only child; running: the VM process holds still and
+// closes the disks whose chains are rewritten), edit, list. Every change goes through
 // snapshot-store.ts commit() — see the crash ordering at the top of that file.
 // Operations on the same folder are serialized.
 import fs from 'node:fs';
@@ -24,6 +25,7 @@ import {
   resolveIn,
   type FaultHook,
 } from './snapshot-store';
+import { sameFile } from '../storage/same-file';
 
 export { SnapshotError };
 
@@ -33,9 +35,19 @@ export class SimulatedCrash extends Error {}
 /** What a snapshot of a running machine needs from its VM process (VmSession implements it). */
 export interface RunningVm {
   request(
-    message: { type: 'snapshot-freeze'; stateFile: string | null } | { type: 'snapshot-swap-disks'; disks: { key: string; path: string }[] } | { type: 'snapshot-thaw' },
+    message:
+      | { type: 'snapshot-freeze'; stateFile: string | null }
+      | { type: 'snapshot-release-disks'; keys: string[] }
+      | { type: 'snapshot-swap-disks'; disks: { key: string; path: string }[] }
+      | { type: 'snapshot-thaw' },
     timeoutMs?: number,
   ): Promise<number | undefined>;
+}
+
+/** A merge of a deleted snapshot's frozen image into the layer (absolute) that backs onto it. */
+interface Merge {
+  key: string;
+  layer: string;
 }
 
 export interface TakeOptions {
@@ -198,11 +210,12 @@ export class SnapshotService {
   }
 
   /**
-   * Delete a snapshot (machine powered off): its disk layers are merged into the layer
-   * that backs onto them (its only child snapshot's, or the current state's), its
-   * children move up to its parent, its files are deleted.
+   * Delete a snapshot: its disk layers are merged into the layer that backs onto them (its
+   * only child snapshot's, or the current state's), its children move up to its parent, its
+   * files are deleted. `running`: the VM process, when the machine runs — if the current
+   * state descends from the snapshot, the layers merged into are open in it (see mergeLive).
    */
-  delete(folder: string, snapshotId: string): Promise<void> {
+  delete(folder: string, snapshotId: string, running: RunningVm | null = null): Promise<void> {
     return this.serialize(folder, async () => {
       const { tree, config } = usable(folder);
       const snap = find(tree, snapshotId);
@@ -215,27 +228,64 @@ export class SnapshotService {
         throw new SnapshotError(`"${snap.name}" has ${n} children (${names.join(', ')}); only a snapshot with at most one child can be deleted. Delete the other branches first.`);
       }
       // The layer that backs onto each of this snapshot's frozen images absorbs it.
-      for (const [key, frozen] of Object.entries(snap.disks)) {
-        const layer = children[0] ? children[0].disks[key] : currentIsChild ? config.storage.find((a) => attachmentKey(a) === key && a.kind !== 'cdrom')?.path : undefined;
-        if (!layer) continue;
-        const layerAbs = resolveIn(folder, layer);
-        const frozenAbs = resolveIn(folder, frozen);
-        const b = backingOf(layerAbs);
-        if (b && sameFile(b, frozenAbs)) {
-          await mergeBackingIntoOverlay(layerAbs);
-          this.fault('after-merge');
-        } else if (!sameOrBothNull(b, backingOf(frozenAbs))) {
-          throw new SnapshotError(`The disk chain of ${key} is not as the snapshot tree says: ${layer} does not back onto ${frozen}.`);
-        } // else: merged by an interrupted earlier delete
-      }
+      const layerOf = (key: string) => (children[0] ? children[0].disks[key] : currentIsChild ? config.storage.find((a) => attachmentKey(a) === key && a.kind !== 'cdrom')?.path : undefined);
+      const plan = () => planMerges(folder, snap, layerOf);
       const newTree: SnapshotTree = {
         ...tree,
         snapshots: tree.snapshots.filter((s) => s.id !== snap.id).map((s) => (s.parentId === snap.id ? { ...s, parentId: snap.parentId } : s)),
         currentParentId: currentIsChild ? snap.parentId : tree.currentParentId,
       };
-      const remove = obsoleteFiles(folder, referencedFiles(folder, tree, config), referencedFiles(folder, newTree, config));
-      commit(folder, { version: 1, operation: 'delete', tree: newTree, config: null, remove }, this.fault);
+      // After the merges: the chains they rewrote decide which files nothing needs any more.
+      const finish = () => {
+        const remove = obsoleteFiles(folder, referencedFiles(folder, tree, config), referencedFiles(folder, newTree, config));
+        commit(folder, { version: 1, operation: 'delete', tree: newTree, config: null, remove }, this.fault);
+      };
+      // Another branch's layers are not in any chain the VM process has open: it runs on.
+      if (running && descendsFrom(tree, snap.id)) await this.mergeLive(folder, config, running, plan, finish);
+      else {
+        await this.merge(plan());
+        finish();
+      }
     });
+  }
+
+  private async merge(merges: Merge[]): Promise<void> {
+    for (const m of merges) {
+      await mergeBackingIntoOverlay(m.layer);
+      this.fault('after-merge');
+    }
+  }
+
+  /**
+   * Merge layers of chains the running VM has open: the guest is held still with its disks
+   * flushed, those disks' images are closed (no stale metadata cached in the VM process, no
+   * write lock), the host merges, the disks reopen on the same files, commit, the guest runs
+   * on. A merge that fails is harmless to the open chains (it only adds what they already
+   * read): the disks reopen as they were and the error is reported.
+   */
+  private async mergeLive(folder: string, config: VmConfig, vm: RunningVm, plan: () => Merge[], finish: () => void): Promise<void> {
+    await vm.request({ type: 'snapshot-freeze', stateFile: null }, 120_000);
+    let crashed = false;
+    try {
+      // Planned once frozen: the headers read are then flushed and stay still.
+      const merges = plan();
+      const open = currentDisks(folder, config).filter((d) => merges.some((m) => m.key === d.key));
+      const reopen = () => vm.request({ type: 'snapshot-swap-disks', disks: open });
+      try {
+        if (open.length) await vm.request({ type: 'snapshot-release-disks', keys: open.map((d) => d.key) });
+        await this.merge(merges);
+      } catch (e) {
+        if (!(e instanceof SimulatedCrash) && open.length) await reopen().catch(() => {});
+        throw e;
+      }
+      if (open.length) await reopen();
+      finish();
+    } catch (e) {
+      crashed = e instanceof SimulatedCrash; // "killed": no cleanup runs
+      throw e;
+    } finally {
+      if (!crashed) await vm.request({ type: 'snapshot-thaw' }).catch(() => {});
+    }
   }
 
   edit(folder: string, snapshotId: string, changes: { name?: string; description?: string }): Promise<Snapshot> {
@@ -295,16 +345,38 @@ function find(tree: SnapshotTree, id: string): Snapshot {
   return s;
 }
 
-function sameFile(a: string, b: string): boolean {
-  try {
-    return fs.realpathSync(a) === fs.realpathSync(b);
-  } catch {
-    return path.resolve(a) === path.resolve(b);
+/** The merges a delete needs (a layer already merged by an interrupted earlier delete needs none). */
+function planMerges(folder: string, snap: Snapshot, layerOf: (key: string) => string | null | undefined): Merge[] {
+  const merges: Merge[] = [];
+  for (const [key, frozen] of Object.entries(snap.disks)) {
+    const layer = layerOf(key);
+    if (!layer) continue;
+    // Walk down from the layer: the file that backs directly onto the frozen image takes
+    // the merge. An interrupted earlier delete may have left a merged layer between them
+    // still in the chain; none found means this snapshot's data is already merged.
+    const frozenAbs = resolveIn(folder, frozen);
+    for (let f: string | null = resolveIn(folder, layer), n = 0; f && n < 32; n++) {
+      const b = backingOf(f);
+      if (b && sameFile(b, frozenAbs)) {
+        merges.push({ key, layer: f });
+        break;
+      }
+      f = b;
+    }
   }
+  return merges;
 }
 
-function sameOrBothNull(a: string | null, b: string | null): boolean {
-  return a === null || b === null ? a === b : sameFile(a, b);
+/** The current state's writable disks (what the VM process has open), paths absolute. */
+function currentDisks(folder: string, config: VmConfig): { key: string; path: string }[] {
+  return config.storage.filter((a) => a.path && a.kind !== 'cdrom').map((a) => ({ key: attachmentKey(a), path: resolveIn(folder, a.path!) }));
+}
+
+/** Whether the current state descends from snapshot `id` (then its layers are in the open chains). */
+function descendsFrom(tree: SnapshotTree, id: string): boolean {
+  const parent = new Map(tree.snapshots.map((s) => [s.id, s.parentId]));
+  for (let at = tree.currentParentId, hops = 0; at && hops <= tree.snapshots.length; at = parent.get(at) ?? null, hops++) if (at === id) return true;
+  return false;
 }
 
 function capitalize(s: string): string {

@@ -19,7 +19,9 @@
 // On load (reconcile()): a journal whose every referenced file exists is replayed from
 // step 3 (steps 3-6 are idempotent): the result is "after". A journal that names a missing
 // file, or none at all, means "before": the journal is dropped, and files in Snapshots/
-// that nothing refers to (directly or as a backing file) are deleted, as are temp files.
+// that nothing refers to (directly or as a backing file) are deleted, as are temp files
+// (there and, of vm.json / the tree / the journal, in the VM folder) and stale image locks
+// of files nothing refers to.
 // A file the tree refers to that is missing is reported as a problem (operations refuse).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,7 +30,7 @@ import { NodeFile } from '../storage/node-file';
 import { createQcow2 } from '../../../engine/storage/qcow2-create';
 import { parseQcow2Header } from '../../../engine/storage/qcow2-header';
 import { probeFile, resolveBacking } from '../storage/open-image';
-import { tempPathFor } from '../storage/image-lock';
+import { lockHolder, tempPathFor } from '../storage/image-lock';
 import { VM_FILE, loadVmFolder, describeZodError } from '../library/vm-library';
 import { vmConfigSchema, type VmConfig } from '../../../protocol/vm-config';
 import {
@@ -189,6 +191,7 @@ export function reconcile(folder: string): { tree: SnapshotTree; config: VmConfi
       syncDirectory(folder);
     }
   }
+  removeStaleTemps(folder);
   const config = readConfig(folder);
   const tree = readTree(folder);
   collectGarbage(folder, tree, config);
@@ -201,6 +204,30 @@ function safeConfig(folder: string): VmConfig | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Temp files that a kill left in the VM folder while vm.json, the tree or the journal was
+ * being replaced (writeFileAtomic names them `.NAME.<12 hex>.tmp`): the target holds the
+ * old or the new content in full, the temp file is garbage.
+ */
+function removeStaleTemps(folder: string): void {
+  const ours = new Set([VM_FILE, SNAPSHOT_TREE_FILE, SNAPSHOT_JOURNAL_FILE]);
+  let names: string[];
+  try {
+    names = fs.readdirSync(folder);
+  } catch {
+    return; // readConfig reports an unreadable folder
+  }
+  let removed = false;
+  for (const n of names) {
+    const m = /^\.(.+)\.[0-9a-f]{12}\.tmp$/.exec(n);
+    if (m && ours.has(m[1])) {
+      fs.rmSync(path.join(folder, n), { force: true });
+      removed = true;
+    }
+  }
+  if (removed) syncDirectory(folder);
 }
 
 /** Delete files in Snapshots/ that nothing refers to, and temp files of interrupted writes. */
@@ -216,7 +243,16 @@ export function collectGarbage(folder: string, tree: SnapshotTree, config: VmCon
   const removed: string[] = [];
   for (const n of names) {
     const abs = path.resolve(dir, n);
-    if (n.endsWith('.boxwood-lock')) continue; // image locks: held by a running VM, or stale (image-lock.ts)
+    if (n.endsWith('.boxwood-lock')) {
+      // Image locks (image-lock.ts): held by a running VM, or stale (taken over by the image's
+      // next writer). A stale lock of an image nothing refers to any more would stay forever.
+      const image = path.resolve(dir, n.slice(1, -'.boxwood-lock'.length));
+      if (!keep.has(image) && lockHolder(image) === null) {
+        fs.rmSync(abs, { force: true });
+        removed.push(n);
+      }
+      continue;
+    }
     const temp = n.startsWith('.') && (n.endsWith('.tmp') || n.endsWith('.boxwood-partial'));
     const ours = /\.(qcow2|state|png)$/.test(n);
     if (temp || (ours && !keep.has(abs))) {

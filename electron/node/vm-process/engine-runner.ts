@@ -13,6 +13,7 @@ import { CdChanger } from './cd-changer';
 import { openDiskImage, type OpenedImage } from '../storage/open-image';
 import type { SwappableDisk } from './swappable-disk';
 import { readStateFile, writeStateFile } from '../snapshots/state-file';
+import { sameFile } from '../storage/same-file';
 
 /** How long one turn of the run loop may execute guest code before yielding to the event loop. */
 const TURN_MS = 12;
@@ -39,6 +40,7 @@ export class EngineRunner {
   private cdChanger: CdChanger | null = null;
   private paused = false;
   private timer: NodeJS.Timeout | null = null;
+  private turnGeneration = 0;
   private frame = { width: 0, height: 0, data: new Uint8ClampedArray(0) };
   private lastFrameAt = 0;
   private unackedFrames = 0;
@@ -160,6 +162,9 @@ export class EngineRunner {
       case 'snapshot-freeze':
         this.reply(m.requestId, () => this.freeze(m.stateFile));
         break;
+      case 'snapshot-release-disks':
+        this.reply(m.requestId, () => this.releaseDisks(m.keys));
+        break;
       case 'snapshot-swap-disks':
         this.reply(m.requestId, () => this.swapDisks(m.disks));
         break;
@@ -183,7 +188,7 @@ export class EngineRunner {
   /** Stop running guest code, make the disks durable, save the machine state. Returns the state file's size. */
   private freeze(stateFile: string | null): number | void {
     if (!this.running) throw new Error('the machine is not running');
-    if (this.frozen) throw new Error('a snapshot is already being taken');
+    if (this.frozen) throw new Error('another snapshot operation is in progress');
     this.frozen = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -197,15 +202,36 @@ export class EngineRunner {
     }
   }
 
-  /** Continue each listed disk on a new image; all or nothing. */
+  /** While frozen, the writable disk attached at `key`. */
+  private frozenDisk(key: string, what: string): SwappableDisk {
+    if (!this.running) throw new Error('the machine is not running');
+    if (!this.frozen) throw new Error(`disks can only be ${what} while the machine is frozen for a snapshot`);
+    const disk = this.swappable.find((d) => d.key === key);
+    if (!disk) throw new Error(`no writable disk is attached at ${key}`);
+    return disk;
+  }
+
+  /**
+   * Close the listed disks' images (deleting a snapshot: the host merges layers of their
+   * chains, which must not be open here); snapshot-swap-disks reopens them before the thaw.
+   */
+  private releaseDisks(keys: string[]): void {
+    const disks = keys.map((key) => this.frozenDisk(key, 'released'));
+    for (const d of disks) d.release();
+  }
+
+  /**
+   * Continue each listed disk on a new image (or reopen a released one); all or nothing.
+   * A disk still open on that very file stays as it is (a rollback may name disks whose
+   * release never happened: opening the file again would hit our own write lock).
+   */
   private swapDisks(disks: { key: string; path: string }[]): void {
-    if (!this.frozen) throw new Error('disks can only be switched while the machine is frozen for a snapshot');
     const opened: { disk: SwappableDisk; image: OpenedImage }[] = [];
     try {
-      for (const { key, path } of disks) {
-        const disk = this.swappable.find((d) => d.key === key);
-        if (!disk) throw new Error(`no writable disk is attached at ${key}`);
-        opened.push({ disk, image: openDiskImage(path, { writable: true }) });
+      for (const { key, path: file } of disks) {
+        const disk = this.frozenDisk(key, 'switched');
+        if (!disk.released && sameFile(disk.image.path, file)) continue;
+        opened.push({ disk, image: openDiskImage(file, { writable: true }) });
       }
       for (const o of opened) if (o.image.size !== o.disk.size) throw new Error(`${o.image.path} is ${o.image.size} bytes, the disk at ${o.disk.key} ${o.disk.size}`);
     } catch (e) {
@@ -213,7 +239,7 @@ export class EngineRunner {
       throw e;
     }
     // The previous images become frozen snapshot layers: close them (flush, release the write lock).
-    for (const o of opened) o.disk.swap(o.image).close();
+    for (const o of opened) o.disk.swap(o.image)?.close();
   }
 
   private thaw(): void {
@@ -226,7 +252,14 @@ export class EngineRunner {
 
   private schedule(delayMs: number): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.turn(), delayMs);
+    this.timer = null;
+    // No wait: setImmediate, not setTimeout(0), which Node clamps to 1 ms (about 8 % of
+    // every 12 ms turn lost). Messages from the host are still handled between turns. A
+    // superseded immediate is recognised by its generation; turn() itself returns when the
+    // machine is paused, frozen or stopped.
+    const generation = ++this.turnGeneration;
+    if (delayMs <= 0) setImmediate(() => generation === this.turnGeneration && this.turn());
+    else this.timer = setTimeout(() => this.turn(), delayMs);
   }
 
   /** One turn: run the guest for up to TURN_MS, then publish display/stats and yield. */
