@@ -4,6 +4,8 @@
 // overlay; restoring it and starting resumes the machine exactly there (the count
 // continues; a cold boot would restart at 1). Deleting snapshots while it runs merges
 // layers the VM process has open: the guest pauses, the count goes on, the disk is intact.
+// A VM process SIGKILLed in the middle of a live take or delete leaves the tree before or
+// after, clean images, an Aborted machine that starts again.
 import { afterAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -253,5 +255,68 @@ describe('snapshot of a running VM (real VM process)', () => {
     boot.close();
     expect(Buffer.from(sector).equals(Buffer.from(tickerBootSector()))).toBe(true);
     qemuCheck(current);
+  }, 60_000);
+  it('the VM process killed in the middle of a live take or delete: Aborted, the tree before or after, the images clean, the machine starts again', async () => {
+    const { vm, id, base } = await startTicker('Ticker killed');
+    let serial = attachSerial(id);
+    await serial.until((c) => c.length >= 2, 'the guest counting');
+    const folder = vm.folder;
+    const currentDisk = async () => resolveIn(folder, ((await host.call('vm.get', { id })) as VmSummary).config!.storage[0].path!);
+    const snapshotFiles = () => (fs.existsSync(path.join(folder, SNAPSHOT_DIR)) ? fs.readdirSync(path.join(folder, SNAPSHOT_DIR)).sort() : []);
+    /** A service whose crash-test hook SIGKILLs the VM process at `step` (the operation then goes on). */
+    const killingAt = (at: string) =>
+      new SnapshotService((step) => {
+        if (step === at) process.kill(host.runningSession(id).pid!, 'SIGKILL');
+      });
+    const restart = async (what: string) => {
+      await waitState(id, 'aborted');
+      expect(((await host.call('vm.get', { id })) as VmSummary).problem).toMatch(/killed \(SIGKILL\)/);
+      await host.call('vm.start', { id });
+      serial = attachSerial(id);
+      return serial.until((c) => c.length >= 2, `counting after ${what}`);
+    };
+
+    // Killed once the machine state is saved, before the disks switch: the take fails, nothing is left.
+    const filesBefore = snapshotFiles();
+    await expect(killingAt('after-freeze').take(folder, { name: 'never' }, host.runningSession(id))).rejects.toThrow(/VM process exited|not running/);
+    expect(readTree(folder).snapshots).toEqual([]);
+    expect(snapshotFiles()).toEqual(filesBefore);
+    expect(await currentDisk()).toBe(base);
+    qemuCheck(base);
+    let counts = await restart('the failed take');
+    expect(counts[0]).toBe(1); // a cold boot from the disk: nothing saved to resume
+
+    // Killed after the disks switched, before the commit: the snapshot is taken (state, frozen
+    // layer); the current state is the new overlay, as after a crash of a running machine.
+    const snap = await killingAt('after-swap').take(folder, { name: 'kept' }, host.runningSession(id));
+    expect(readTree(folder).snapshots.map((s) => s.name)).toEqual(['kept']);
+    const overlay = await currentDisk();
+    expect(fs.realpathSync(backingOf(overlay)!)).toBe(fs.realpathSync(base));
+    await waitState(id, 'aborted');
+    qemuCheck(overlay);
+    qemuCheck(base);
+    const kSnap = diskCount(base); // frozen by the snapshot
+    // The snapshot holds the running machine: restored, it resumes at its count (no cold boot).
+    await host.call('snapshot.restore', { id, snapshotId: snap.id });
+    await host.call('vm.start', { id });
+    serial = attachSerial(id);
+    counts = await serial.until((c) => c.length >= 2, 'counting after the restore');
+    expect(counts[0]).toBeGreaterThanOrEqual(kSnap);
+
+    // A live delete killed after the merge: reported, the tree as before; deleting again finishes it.
+    const merged = await currentDisk();
+    await expect(killingAt('after-merge').delete(folder, snap.id, host.runningSession(id))).rejects.toThrow(/VM process exited|not running/);
+    expect(readTree(folder).snapshots.map((s) => s.name)).toEqual(['kept']);
+    await waitState(id, 'aborted');
+    qemuCheck(merged);
+    await host.call('snapshot.delete', { id, snapshotId: snap.id });
+    expect(readTree(folder).snapshots).toEqual([]);
+    expect(fs.existsSync(base)).toBe(false);
+    expect(backingOf(merged)).toBe(null);
+    qemuCheck(merged);
+    counts = await restart('the deletes');
+    expect(diskCount(merged)).toBeGreaterThanOrEqual(1);
+    await host.call('vm.powerOff', { id });
+    await waitState(id, 'stopped');
   }, 60_000);
 });
