@@ -1,5 +1,6 @@
 import type { VmSummary } from '../../protocol/host-api';
 import { STATE_LABELS, osLabel } from '../common/format';
+import { OsIcon } from '../common/OsIcon';
 
 export function VmList(props: { vms: VmSummary[]; selected: string | null; onSelect: (id: string) => void; onOpen: (id: string) => void }) {
   return (
@@ -14,7 +15,7 @@ export function VmList(props: { vms: VmSummary[]; selected: string | null; onSel
           onDoubleClick={() => vm.state !== 'inaccessible' && props.onOpen(vm.id)}
           data-vm-name={vm.config?.name ?? vm.folder}
         >
-          <span className={`os-icon os-${vm.config?.osType ?? 'unknown'}`} aria-hidden="true" />
+          <OsIcon osType={vm.config?.osType} />
           <span className="vm-item-text">
             <span className="vm-name">{vm.config?.name ?? vm.folder.split(/[\\/]/).pop()}</span>
             <span className="vm-state" data-testid="vm-state">

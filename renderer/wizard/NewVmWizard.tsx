@@ -7,6 +7,7 @@ import type { HostInfo, VmSummary } from '../../protocol/host-api';
 import { OS_PRESETS, OS_TYPES, MEMORY_MIB_MAX, MEMORY_MIB_MIN, vmNameSchema, type OsType, type StorageAttachment } from '../../protocol/vm-config';
 import { Dialog, ErrorBanner } from '../common/Dialog';
 import { mib } from '../common/format';
+import { OsIcon } from '../common/OsIcon';
 
 type DiskChoice = 'new' | 'existing' | 'none';
 const STEPS = ['Name and operating system', 'Memory and processors', 'Hard disk', 'Optical drive', 'Summary'] as const;
@@ -135,6 +136,7 @@ export function NewVmWizard(props: { client: HostClient; host: HostInfo | null; 
               ))}
             </select>
           </label>
+          <OsIcon osType={osType} />
           <p className="hint">The preset chooses sensible defaults for memory and disk size; you can change them in the next steps.</p>
         </div>
       )}
