@@ -119,6 +119,7 @@ export function CloneVmDialog(props: { client: HostClient; vm: VmSummary; snapsh
             <span className="hint">{fromCurrent ? 'Only from a snapshot: choose one above.' : 'Small: new disks on top of the snapshot’s (which then cannot be deleted while the clone exists).'}</span>
           </div>
         </fieldset>
+        <p className="hint">The clone gets the disks and the settings, not a saved running machine: it starts with a fresh boot.</p>
       </form>
       {blocked && <p className="field-error">{blocked}</p>}
       {started && task && (

@@ -334,6 +334,7 @@ describe('CloneVmDialog', () => {
     const dlg = screen.getByRole('dialog', { name: 'Clone Deb' });
     await waitFor(() => expect((within(dlg).getByLabelText('Clone from') as HTMLSelectElement).value).toBe(id(2)));
     expect((within(dlg).getByLabelText('Linked clone') as HTMLInputElement).checked).toBe(true);
+    expect(dlg.textContent).toContain('not a saved running machine: it starts with a fresh boot'); // said plainly: no machine state is cloned
     fireEvent.change(within(dlg).getByLabelText('Name of the new machine'), { target: { value: 'Deb Linked' } });
     fireEvent.click(within(dlg).getByRole('button', { name: 'Clone' }));
     await waitFor(() => expect(h.calls.some((c) => c.method === 'vm.clone')).toBe(true));
