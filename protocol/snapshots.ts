@@ -50,6 +50,17 @@ export type SnapshotTree = z.infer<typeof snapshotTreeSchema>;
 
 export const emptyTree = (): SnapshotTree => ({ version: SNAPSHOT_TREE_VERSION, snapshots: [], currentParentId: null, resumeStateFile: null });
 
+/**
+ * Whether the current state descends from snapshot `id`. Deleting such a snapshot merges
+ * layers of the chains a running machine has open (the host pauses the guest meanwhile);
+ * another branch's snapshot is deleted without touching it. Used by the host and the UI.
+ */
+export function currentDescendsFrom(tree: Pick<SnapshotTree, 'snapshots' | 'currentParentId'>, id: string): boolean {
+  const parent = new Map(tree.snapshots.map((s) => [s.id, s.parentId]));
+  for (let at = tree.currentParentId, hops = 0; at && hops <= tree.snapshots.length; at = parent.get(at) ?? null, hops++) if (at === id) return true;
+  return false;
+}
+
 /** The intent of one change: replayed (roll forward) if found on load and every file it names exists. */
 export const snapshotJournalSchema = z.object({
   version: z.literal(SNAPSHOT_TREE_VERSION),

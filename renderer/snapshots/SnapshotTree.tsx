@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { HostClient } from '../api/host-client';
 import type { VmSummary } from '../../protocol/host-api';
-import type { Snapshot, SnapshotListResult } from '../../protocol/snapshots';
+import { currentDescendsFrom, type Snapshot, type SnapshotListResult } from '../../protocol/snapshots';
 import { isActive } from '../common/format';
 import { DeleteSnapshotDialog, RestoreSnapshotDialog, SnapshotPropertiesDialog, TakeSnapshotDialog, formatTime } from './SnapshotDialogs';
 import { CloneVmDialog } from './CloneVmDialog';
@@ -430,16 +430,6 @@ export function SnapshotTree({ client, vm, onCloned }: { client: HostClient; vm:
       )}
     </section>
   );
-}
-
-/**
- * Whether the current state descends from snapshot `id`: deleting it then merges layers the
- * running machine has open, and the host pauses the guest meanwhile (another branch's don't).
- */
-export function currentDescendsFrom(list: Pick<SnapshotListResult, 'snapshots' | 'currentParentId'>, id: string): boolean {
-  const parent = new Map(list.snapshots.map((s) => [s.id, s.parentId]));
-  for (let at = list.currentParentId, hops = 0; at && hops <= list.snapshots.length; at = parent.get(at) ?? null, hops++) if (at === id) return true;
-  return false;
 }
 
 /** Power the machine off and wait until the host reports it stopped (the restore needs that). */

@@ -11,7 +11,7 @@ import { mergeBackingIntoOverlay } from '../storage/disk-operations';
 import { probeFile } from '../storage/open-image';
 import { writeFileAtomic } from '../atomic-file';
 import type { VmConfig } from '../../../protocol/vm-config';
-import { SNAPSHOT_DIR, attachmentKey, snapshotSchema, type Snapshot, type SnapshotListResult, type SnapshotTree } from '../../../protocol/snapshots';
+import { SNAPSHOT_DIR, attachmentKey, currentDescendsFrom, snapshotSchema, type Snapshot, type SnapshotListResult, type SnapshotTree } from '../../../protocol/snapshots';
 import {
   SnapshotError,
   backingOf,
@@ -241,7 +241,7 @@ export class SnapshotService {
         commit(folder, { version: 1, operation: 'delete', tree: newTree, config: null, remove }, this.fault);
       };
       // Another branch's layers are not in any chain the VM process has open: it runs on.
-      if (running && descendsFrom(tree, snap.id)) await this.mergeLive(folder, config, running, plan, finish);
+      if (running && currentDescendsFrom(tree, snap.id)) await this.mergeLive(folder, config, running, plan, finish);
       else {
         await this.merge(plan());
         finish();
@@ -370,13 +370,6 @@ function planMerges(folder: string, snap: Snapshot, layerOf: (key: string) => st
 /** The current state's writable disks (what the VM process has open), paths absolute. */
 function currentDisks(folder: string, config: VmConfig): { key: string; path: string }[] {
   return config.storage.filter((a) => a.path && a.kind !== 'cdrom').map((a) => ({ key: attachmentKey(a), path: resolveIn(folder, a.path!) }));
-}
-
-/** Whether the current state descends from snapshot `id` (then its layers are in the open chains). */
-function descendsFrom(tree: SnapshotTree, id: string): boolean {
-  const parent = new Map(tree.snapshots.map((s) => [s.id, s.parentId]));
-  for (let at = tree.currentParentId, hops = 0; at && hops <= tree.snapshots.length; at = parent.get(at) ?? null, hops++) if (at === id) return true;
-  return false;
 }
 
 function capitalize(s: string): string {
