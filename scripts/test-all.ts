@@ -19,6 +19,8 @@ interface Counts {
   passed: number;
   failed: number;
   skipped: number;
+  /** What failed, one line each, repeated under the summary (CI may show only its tail). */
+  failures?: string[];
 }
 
 interface Suite {
@@ -37,20 +39,41 @@ function summaryLine(stdout: string, exitCode: number): Counts {
   for (const line of lines) {
     const m = /(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/.exec(line);
     if (m) {
-      const c = { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) };
+      const c = { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0), failures: failLines(stdout) };
       // A suite that exits non-zero has failed, whatever it counted.
       if (exitCode !== 0 && c.failed === 0) c.failed = 1;
       return c;
     }
   }
-  return { passed: 0, failed: 1, skipped: 0 };
+  return { passed: 0, failed: 1, skipped: 0, failures: [`no summary line; exit code ${exitCode}; last output: ${lines.slice(0, 3).reverse().join(' | ').slice(0, 400)}`] };
+}
+
+/** The suites' own `FAIL …` lines (our runners print one per failed check). */
+function failLines(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .filter((l) => /^\s*FAIL\b/.test(l))
+    .map((l) => l.trim().slice(0, 400));
 }
 
 function vitestCounts(_stdout: string, exitCode: number): Counts {
   const report = path.join(artifacts, 'vitest.json');
   if (!existsSync(report)) return { passed: 0, failed: 1, skipped: 0 };
   const r = JSON.parse(readFileSync(report, 'utf8'));
-  const c = { passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + (r.numTodoTests ?? 0) };
+  const failures: string[] = [];
+  for (const file of r.testResults ?? []) {
+    const rel = path.relative(root, file.name);
+    for (const a of file.assertionResults ?? []) {
+      if (a.status !== 'failed') continue;
+      const why = String(a.failureMessages?.[0] ?? '').split('\n')[0];
+      failures.push(`${rel} > ${a.fullName ?? a.title}: ${why}`.slice(0, 600));
+    }
+    // A file that failed to load has no test results, only a message.
+    if (file.status === 'failed' && !(file.assertionResults ?? []).some((a: { status: string }) => a.status === 'failed')) {
+      failures.push(`${rel}: ${String(file.message ?? 'failed').split('\n')[0]}`.slice(0, 600));
+    }
+  }
+  const c = { passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + (r.numTodoTests ?? 0), failures };
   if (exitCode !== 0 && c.failed === 0) c.failed = 1;
   return c;
 }
@@ -99,11 +122,11 @@ const suites: Suite[] = [
   guest('linux-686 cd seabios', 6.5),
   guest('linux-686 hdd builtin', 6.5),
   guest('linux-686 hdd seabios', 6.5),
-  guest('linux-686 save-restore', 5),
+  guest('linux-686 save-restore', 3),
 ];
 
 function exitCodeOnly(_out: string, code: number): Counts {
-  return code === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0 };
+  return code === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0, failures: [`exit code ${code}`] };
 }
 
 interface Outcome {
@@ -131,7 +154,7 @@ function runSuite(suite: Suite): Promise<Outcome> {
       if (stderr.trim()) text += `--- ${suite.name} (stderr)\n${stderr}`;
       if (error) text += `${suite.name}: could not run: ${error.message}\n`;
       process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-      const counts = error ? { passed: 0, failed: 1, skipped: 0 } : suite.counts(stdout, code);
+      const counts = error ? { passed: 0, failed: 1, skipped: 0, failures: [`could not run: ${error.message}`] } : suite.counts(stdout, code);
       resolve({ counts, seconds: (Date.now() - started) / 1000 });
     };
     child.on('error', (e) => finish(1, e));
@@ -160,6 +183,14 @@ async function main(): Promise<number> {
     total.failed += c.failed;
     total.skipped += c.skipped;
     console.log(`${c.failed ? 'FAIL' : 'ok  '} ${suite.name.padEnd(34)} ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped (${seconds.toFixed(1)} s)`);
+  }
+  // Repeated here because a CI page may show only the end of a long log.
+  for (const suite of selected) {
+    const c = outcomes.get(suite)!.counts;
+    if (!c.failed) continue;
+    const lines = c.failures?.length ? c.failures : ['(no detail: see its output above)'];
+    for (const l of lines.slice(0, 10)) console.log(`  failed in ${suite.name}: ${l}`);
+    if (lines.length > 10) console.log(`  … and ${lines.length - 10} more in ${suite.name}`);
   }
   console.log(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
   return total.failed ? 1 : 0;

@@ -8,7 +8,7 @@ export interface VmProcessChannel {
   readonly pid: number | undefined;
   send(message: ToVm): void;
   onMessage(listener: (raw: unknown) => void): void;
-  /** Called once when the process is gone, for whatever reason. */
+  /** Called once when the process is gone, for whatever reason (signal 'spawn-error': it never started). */
   onExit(listener: (code: number | null, signal: string | null) => void): void;
   /** Lines the process wrote to stderr (crash traces end up here). */
   onStderr(listener: (line: string) => void): void;

@@ -24,21 +24,24 @@ export function nodeLauncher(entry = VM_PROCESS_ENTRY): VmProcessLauncher {
     });
     let exited = false;
     const exitListeners: ((code: number | null, signal: string | null) => void)[] = [];
-    child.on('exit', (code, signal) => {
+    const gone = (code: number | null, signal: string | null) => {
+      if (exited) return; // 'exit' after an 'error' (or the reverse) is one ending, reported once
       exited = true;
       for (const l of exitListeners) l(code, signal);
-    });
-    // A failed spawn emits 'error' and may never emit 'exit'.
+    };
+    child.on('exit', gone);
+    // 'error' also fires when a kill or an IPC send fails; only a process that never
+    // started (no pid) ends here: a live one still reports its real end through 'exit'.
     child.on('error', () => {
-      if (!exited) {
-        exited = true;
-        for (const l of exitListeners) l(null, 'spawn-error');
-      }
+      if (child.pid === undefined) gone(null, 'spawn-error');
     });
     const channel: VmProcessChannel = {
       pid: child.pid,
       send(message) {
-        if (child.connected) child.send(message);
+        // A process killed a moment ago may still look connected: the send then fails
+        // (EPIPE) and its callback swallows that, so it is not taken for a spawn error;
+        // 'exit' reports the real end (e.g. SIGKILL) right after.
+        if (child.connected) child.send(message, (e) => void e);
       },
       onMessage(listener) {
         child.on('message', listener);

@@ -160,7 +160,7 @@ export class VmSession {
       this.setState('stopped');
       return;
     }
-    const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+    const how = signal === 'spawn-error' ? 'could not be started' : signal ? `was killed (${signal})` : `exited with code ${code}`;
     this.addLog(`host: the VM process ${how}`);
     this.problem ??= `The VM process ${how}.`;
     this.setState('aborted');
