@@ -116,12 +116,12 @@ const suites: Suite[] = [
   { name: 'e2e display (hello)', command: [...tsx, 'test/e2e/display-hello.e2e.ts'], counts: summaryLine, minutes: 0.3 },
   { name: 'electron smoke', command: [...tsx, 'test/e2e/electron-smoke.ts'], counts: summaryLine, minutes: 0.1 },
   guest('hello', 0.1),
-  guest('memtest', 3),
+  guest('memtest', 0.6),
   guest('linux-686 direct builtin', 7.5),
   guest('linux-686 direct seabios', 6),
-  guest('linux-686 cd seabios', 6.5),
+  guest('linux-686 cd seabios', 3),
   guest('linux-686 hdd builtin', 6.5),
-  guest('linux-686 hdd seabios', 6.5),
+  guest('linux-686 hdd seabios', 3),
   guest('linux-686 save-restore', 3),
 ];
 

@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from 'react';
 import { onMenuCommand, type DisplayConnection, type HostClient } from '../api/host-client';
 import type { VmSummary } from '../../protocol/host-api';
 import type { VmRunState } from '../../protocol/vm-process';
-import { STATE_LABELS } from '../common/format';
+import { STATE_LABELS, isActive } from '../common/format';
 import { ScreenCanvas, type ScaleMode } from './ScreenCanvas';
 import { SerialConsole } from './SerialConsole';
 import { useKeyboardCapture } from './keyboard-capture';
@@ -46,10 +46,15 @@ export function DisplayWindow({ client, vmId }: { client: HostClient; vmId: stri
     });
   }, [client, vmId]);
 
-  // (Re)attach whenever the VM (re)starts.
+  // Controls act on a machine that runs (or is starting/paused).
   const alive = state === 'starting' || state === 'running' || state === 'paused';
+  // One display connection per VM process: attach when it starts, keep it while it lives.
+  // A snapshot ('saving') or a shutdown ('stopping') must not drop it: a reattach replays
+  // the serial backlog into a console that already shows it (the output twice), and what
+  // is typed while the new connection is not yet set up would be lost.
+  const processUp = state !== null && isActive(state);
   useEffect(() => {
-    if (!alive) return;
+    if (!processUp) return;
     const c = client.openDisplay(vmId);
     setClosedReason(null);
     c.onMessage((m) => {
@@ -84,7 +89,7 @@ export function DisplayWindow({ client, vmId }: { client: HostClient; vmId: stri
     c.onClose((reason) => setClosedReason(reason));
     setConn(c);
     return () => c.close();
-  }, [client, vmId, alive]);
+  }, [client, vmId, processUp]);
 
   const act = async (method: 'vm.pause' | 'vm.resume' | 'vm.reset' | 'vm.acpiShutdown' | 'vm.powerOff' | 'vm.start') => {
     setError(null);
@@ -203,7 +208,7 @@ export function DisplayWindow({ client, vmId }: { client: HostClient; vmId: stri
         <span>{stats.mips.toFixed(1)} MIPS</span>
         <span>{stats.fps.toFixed(0)} fps</span>
         <span className="capture-hint">{capture.captured ? 'Keyboard captured — press Right Ctrl to release' : 'Click the screen to capture keyboard and mouse'}</span>
-        {closedReason && alive && <span className="problem">{closedReason}</span>}
+        {closedReason && processUp && <span className="problem">{closedReason}</span>}
       </footer>
     </div>
   );

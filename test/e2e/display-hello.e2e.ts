@@ -44,6 +44,20 @@ await withE2e(async ({ host, home, context, page }, step) => {
     await display.getByTestId('display-state').filter({ hasText: 'Running' }).waitFor();
   });
 
+  await step('a live snapshot keeps the display attached: COM1 output is shown once', async () => {
+    const displaySockets: string[] = [];
+    display.on('websocket', (ws) => ws.url().includes('/display/') && displaySockets.push(ws.url()));
+    await host.service.call('snapshot.take', { id, name: 'While running' });
+    await page.getByTestId('vm-state').filter({ hasText: 'Running' }).waitFor();
+    await display.getByTestId('display-state').filter({ hasText: 'Running' }).waitFor();
+    await display.getByRole('tab', { name: 'Serial console' }).click();
+    const rows = display.getByTestId('serial-console').locator('.xterm-rows');
+    const hellos = ((await rows.textContent()) ?? '').split('HELLO').length - 1;
+    assert(displaySockets.length === 0, `the display reconnected ${displaySockets.length}× during the snapshot`);
+    assert(hellos === 1, `the serial console shows HELLO ${hellos}× (the guest printed it once)`);
+    await display.getByRole('tab', { name: 'Screen' }).click();
+  });
+
   await step('killing the VM process shows Aborted and the app keeps working', async () => {
     const pid = host.service.sessions.get(id)?.pid;
     assert(pid, 'no VM process pid');

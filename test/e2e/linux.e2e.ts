@@ -247,8 +247,21 @@ await withE2e(async ({ host, context, page }, step) => {
   });
 
   await step('shut the guest down from inside (poweroff through ACPI S5)', async () => {
-    await shell('umount /mnt; poweroff -f', 'poweroff -f').catch(() => {}); // the echo may not reach the screen before the VM stops
-    await vmState('Powered Off').waitFor({ timeout: 120_000 });
+    // COM1 as the host receives it, to say where the guest got to if it does not power off.
+    const session = host.service.runningSession(vm!.id);
+    let tail = '';
+    const detach = session.attachDisplay((m) => {
+      if (m.type === 'serial-output' && m.port === 0) tail = (tail + Buffer.from(m.data).toString('latin1')).slice(-600);
+    });
+    try {
+      tail = '';
+      await shell('umount /mnt; poweroff -f', 'poweroff -f').catch(() => {}); // the echo may not reach the screen before the VM stops
+      await vmState('Powered Off').waitFor({ timeout: 120_000 });
+    } catch (e) {
+      throw new Error(`${(e as Error).message.split('\n')[0]}\n  COM1 since the command: ${JSON.stringify(tail)}\n  VM log: ${session.log.slice(-8).join(' | ')}`);
+    } finally {
+      detach();
+    }
     await page.screenshot({ path: path.join(ARTIFACTS, 'linux-powered-off.png') });
   });
 });

@@ -181,30 +181,34 @@ for (const firmware of ['seabios'] as FirmwareKind[]) {
   });
 }
 
+/**
+ * The CD and hard-disk boot paths: the firmware boots the image's loader (El Torito
+ * no-emulation / MBR + syslinux), which reads the kernel and initrd through int 13h.
+ * With the built-in firmware the boot goes on to the workload line. With SeaBIOS (the
+ * second firmware, there to prove our IDE/ATAPI devices behave as QEMU's do for a
+ * firmware we did not write) it ends once the kernel has unpacked the initrd that
+ * SeaBIOS's disk driver read: a gzip CRC error there would say "Initramfs unpacking
+ * failed". From that point on the guest is the same kernel on the same devices as in
+ * "linux-686 direct seabios", which runs on to the workload; running it twice more would
+ * cost about 8 minutes of CI for no new code path.
+ */
+const untilWorkload = { end: /GUEST-WORKLOAD-DONE[^\n]*\n/, what: (serial: string) => serial.split(/\r?\n/).find((l) => l.startsWith('GUEST-WORKLOAD-DONE'))!.trim() };
+const untilInitrd = { end: /Freeing initrd memory[^\n]*\n/, what: (serial: string) => `kernel unpacked the initrd: ${serial.split(/\r?\n/).find((l) => l.includes('Freeing initrd memory'))!.trim()}` };
 for (const firmware of ['builtin', 'seabios'] as FirmwareKind[]) {
-  tests.push({
-    name: `linux-686 cd ${firmware}`,
-    files: ['linux-686.iso'],
+  const until = firmware === 'builtin' ? untilWorkload : untilInitrd;
+  const diskBoot = (medium: 'cd' | 'hdd', file: string, banner: RegExp, extra: Partial<MachineConfig>): GuestTest => ({
+    name: `linux-686 ${medium} ${firmware}`,
+    files: [file],
     async run(engine) {
-      const r = await boot(engine, imageConfig(firmware, 'linux-686.iso', { bootOrder: ['cdrom', 'hd', 'floppy'] }), {
-        serial: /GUEST-WORKLOAD-DONE[^\n]*\n/,
-        timeoutSec: 1800,
-      });
+      const r = await boot(engine, imageConfig(firmware, file, extra), { serial: until.end, timeoutSec: 1800 });
       if (r.end !== 'serial-match') return outcome(r, false, `${describeEnd(r)}; serial: ${lastLines(r.serial)}; screen: ${lastLines(r.machine.textScreen())}`);
-      if (!/ISOLINUX/.test(r.serial)) return outcome(r, false, 'no ISOLINUX banner on serial');
-      return outcome(r, true, r.serial.split(/\r?\n/).find((l) => l.startsWith('GUEST-WORKLOAD-DONE'))!.trim());
+      if (!banner.test(r.serial)) return outcome(r, false, `no ${banner.source} banner on serial`);
+      if (/Initramfs unpacking failed/.test(r.serial)) return outcome(r, false, 'the kernel could not unpack the initrd the loader read');
+      return outcome(r, true, until.what(r.serial));
     },
   });
-  tests.push({
-    name: `linux-686 hdd ${firmware}`,
-    files: ['linux-686.hdd.img'],
-    async run(engine) {
-      const r = await boot(engine, imageConfig(firmware, 'linux-686.hdd.img'), { serial: /GUEST-WORKLOAD-DONE[^\n]*\n/, timeoutSec: 1800 });
-      if (r.end !== 'serial-match') return outcome(r, false, `${describeEnd(r)}; serial: ${lastLines(r.serial)}; screen: ${lastLines(r.machine.textScreen())}`);
-      if (!/SYSLINUX/.test(r.serial)) return outcome(r, false, 'no SYSLINUX banner on serial');
-      return outcome(r, true, r.serial.split(/\r?\n/).find((l) => l.startsWith('GUEST-WORKLOAD-DONE'))!.trim());
-    },
-  });
+  tests.push(diskBoot('cd', 'linux-686.iso', /ISOLINUX/, { bootOrder: ['cdrom', 'hd', 'floppy'] }));
+  tests.push(diskBoot('hdd', 'linux-686.hdd.img', /SYSLINUX/, {}));
   tests.push({
     name: `memtest ${firmware}`,
     files: ['memtest86+ia32.iso'],
