@@ -29,6 +29,8 @@ const ACK_TIMEOUT_MS = 1000;
 const TEXT_INTERVAL_MS = 250;
 const THUMBNAIL_INTERVAL_MS = 3000;
 const THUMBNAIL_WIDTH = 160;
+/** How long a VM process that has ended waits for its last message to leave before it exits anyway. */
+export const EXIT_FALLBACK_MS = 5000;
 
 export class EngineRunner {
   private readonly machine: Machine;
@@ -59,7 +61,7 @@ export class EngineRunner {
   constructor(
     readonly vm: VmConfig,
     vmDir: string,
-    private readonly emit: (m: FromVm) => void,
+    private readonly emit: (m: FromVm, delivered?: () => void) => void,
     /** Resume this saved machine (an online snapshot) instead of a cold boot. */
     restoreStateFile?: string,
   ) {
@@ -376,7 +378,10 @@ export class EngineRunner {
         this.emit({ type: 'log', level: 'error', source: 'storage', message: `closing a disk failed: ${(e as Error).message}` });
       }
     }
-    this.emit({ type: 'state', state: 'stopped', reason });
-    setTimeout(() => process.exit(0), 50);
+    // Exit once this last message has left the process: exiting earlier drops what is still
+    // queued behind a slow host (frames, the thumbnail), this message included, and the
+    // host would never learn the machine was powered off.
+    this.emit({ type: 'state', state: 'stopped', reason }, () => process.exit(0));
+    setTimeout(() => process.exit(0), EXIT_FALLBACK_MS);
   }
 }

@@ -25,13 +25,16 @@ export function nodeLauncher(entry = VM_PROCESS_ENTRY): VmProcessLauncher {
     let exited = false;
     const exitListeners: ((code: number | null, signal: string | null) => void)[] = [];
     const gone = (code: number | null, signal: string | null) => {
-      if (exited) return; // 'exit' after an 'error' (or the reverse) is one ending, reported once
+      if (exited) return; // 'close' after an 'error' (or the reverse) is one ending, reported once
       exited = true;
       for (const l of exitListeners) l(code, signal);
     };
-    child.on('exit', gone);
+    // 'close', not 'exit': 'exit' can come while messages the process sent just before it
+    // ended are still unread in the IPC pipe (its final 'state', say); 'close' comes once
+    // the pipe is drained, so the session sees them first.
+    child.on('close', gone);
     // 'error' also fires when a kill or an IPC send fails; only a process that never
-    // started (no pid) ends here: a live one still reports its real end through 'exit'.
+    // started (no pid) ends here: a live one still reports its real end through 'close'.
     child.on('error', () => {
       if (child.pid === undefined) gone(null, 'spawn-error');
     });
@@ -40,7 +43,7 @@ export function nodeLauncher(entry = VM_PROCESS_ENTRY): VmProcessLauncher {
       send(message) {
         // A process killed a moment ago may still look connected: the send then fails
         // (EPIPE) and its callback swallows that, so it is not taken for a spawn error;
-        // 'exit' reports the real end (e.g. SIGKILL) right after.
+        // 'close' reports the real end (e.g. SIGKILL) right after.
         if (child.connected) child.send(message, (e) => void e);
       },
       onMessage(listener) {

@@ -5,34 +5,9 @@
 // validated; any failure is reported as 'fatal' before the process exits non-zero,
 // so the host can show the VM as Aborted with the reason.
 import { parseMessage, toVmSchema, HOST_ONLY_TO_VM, type FromVm, type ToVm } from '../../../protocol/vm-process';
-import { EngineRunner } from './engine-runner';
+import { EngineRunner, EXIT_FALLBACK_MS } from './engine-runner';
 import { SerialBacklog } from './serial-backlog';
-
-interface ParentLink {
-  /** Under Electron, display traffic goes only over display ports: main stays off the data path. */
-  relaysDisplay: boolean;
-  send(m: FromVm): void;
-  onMessage(fn: (data: unknown, ports: MessagePortLike[]) => void): void;
-}
-
-export interface MessagePortLike {
-  postMessage(m: unknown): void;
-  on(event: 'message', fn: (e: { data: unknown }) => void): void;
-  on(event: 'close', fn: () => void): void;
-  start(): void;
-}
-
-function parentLink(): ParentLink {
-  const pp = (process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', fn: (e: { data: unknown; ports: MessagePortLike[] }) => void): void } }).parentPort;
-  if (pp) {
-    return { relaysDisplay: false, send: (m) => pp.postMessage(m), onMessage: (fn) => pp.on('message', (e) => fn(e.data, e.ports ?? [])) };
-  }
-  if (!process.send) {
-    console.error('vm-process: must be started by the Boxwood host (no IPC channel)');
-    process.exit(2);
-  }
-  return { relaysDisplay: true, send: (m) => process.send!(m), onMessage: (fn) => process.on('message', (d) => fn(d, [])) };
-}
+import { parentLink, type MessagePortLike } from './parent-link';
 
 const parent = parentLink();
 const displays = new Set<MessagePortLike>();
@@ -44,18 +19,20 @@ const DISPLAY_ONLY = new Set<FromVm['type']>(['frame', 'text-screen', 'serial-ou
 // Under Electron, displays attach here directly: they get the backlog from this process.
 const backlog = new SerialBacklog();
 
-const emit = (m: FromVm) => {
+/** `delivered`: see ParentLink.send (the runner exits only after its last message left). */
+const emit = (m: FromVm, delivered?: () => void) => {
   if (m.type === 'serial-output' && !parent.relaysDisplay) backlog.add(m.port, m.data);
-  if (parent.relaysDisplay || !DISPLAY_ONLY.has(m.type)) parent.send(m);
   for (const p of displays) p.postMessage(m);
+  if (parent.relaysDisplay || !DISPLAY_ONLY.has(m.type)) parent.send(m, delivered);
+  else if (delivered) setImmediate(delivered);
 };
 
 function fatal(message: string): never {
   try {
-    emit({ type: 'fatal', message: message.slice(0, 16000) });
+    // Exit once the reason has left (or after a while, should the parent not read at all).
+    emit({ type: 'fatal', message: message.slice(0, 16000) }, () => process.exit(1));
   } finally {
-    // Give the IPC channel a moment to deliver the reason.
-    setTimeout(() => process.exit(1), 50);
+    setTimeout(() => process.exit(1), EXIT_FALLBACK_MS);
   }
   throw new Error(message);
 }

@@ -156,7 +156,10 @@ export class VmSession {
       p.reject(new Error('The VM process exited before answering.'));
     }
     this.pending.clear();
-    if (this.stopRequested && this.problem === undefined && (code === 0 || signal === 'SIGKILL')) {
+    // A VM process exits 0 only once it stopped the machine (Power Off, the guest's ACPI S5):
+    // a clean stop even if its last 'state' message did not arrive first (Electron's
+    // utilityProcess reports 'exit' without waiting for parentPort messages).
+    if (this.problem === undefined && (code === 0 || (this.stopRequested && signal === 'SIGKILL'))) {
       this.setState('stopped');
       return;
     }
