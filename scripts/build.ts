@@ -4,11 +4,21 @@ import { build as viteBuild } from 'vite';
 import { build as esbuild } from 'esbuild';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../electron/node/atomic-file';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 
+/**
+ * Set by `npm test` (scripts/test-all.ts) once it has built everything, before it starts
+ * suites in parallel: a suite rebuilding dist/ would empty dist/renderer under the feet of
+ * a browser test running in the other lane ("The Boxwood UI is not built").
+ */
+export const PREBUILT_ENV = 'BOXWOOD_PREBUILT';
+const prebuilt = () => process.env[PREBUILT_ENV] === '1';
+
 export async function buildRenderer(): Promise<void> {
+  if (prebuilt()) return;
   await viteBuild({ configFile: path.join(root, 'vite.config.ts'), logLevel: 'warn' });
 }
 
@@ -21,11 +31,16 @@ export const VM_PROCESS_BUNDLE = path.join(dist, 'vm-process.cjs');
  * makes the interpreter several times faster than running the sources through tsx.
  */
 export async function buildVmProcess(): Promise<string> {
-  await esbuild({ ...nodeBundle, entryPoints: [path.join(root, 'electron/node/vm-process/vm-process-main.ts')], outfile: VM_PROCESS_BUNDLE });
+  if (prebuilt()) return VM_PROCESS_BUNDLE;
+  // Written atomically: another host (a parallel test lane, a running `boxwood serve`) may
+  // be starting a VM process from this very file while it is rebuilt.
+  const out = await esbuild({ ...nodeBundle, entryPoints: [path.join(root, 'electron/node/vm-process/vm-process-main.ts')], outfile: VM_PROCESS_BUNDLE, write: false });
+  for (const f of out.outputFiles) writeFileAtomic(f.path, f.contents);
   return VM_PROCESS_BUNDLE;
 }
 
 export async function buildElectron(): Promise<void> {
+  if (prebuilt()) return;
   await esbuild({ ...nodeBundle, entryPoints: [path.join(root, 'electron/main/main.ts')], outfile: path.join(dist, 'electron/main.cjs') });
   await esbuild({ ...nodeBundle, entryPoints: [path.join(root, 'electron/preload/preload.ts')], outfile: path.join(dist, 'electron/preload.cjs') });
   await buildVmProcess();

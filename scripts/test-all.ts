@@ -10,6 +10,7 @@ import { readFileSync, mkdirSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildElectron, buildRenderer, PREBUILT_ENV } from './build';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const artifacts = path.join(root, 'artifacts');
@@ -169,6 +170,11 @@ async function main(): Promise<number> {
   const queue = [...selected].sort((a, b) => b.minutes - a.minutes);
   const outcomes = new Map<Suite, Outcome>();
   const t0 = Date.now();
+  // Build the UI and the bundles once, then tell the suites not to rebuild them (see
+  // PREBUILT_ENV): parallel suites rebuilding dist/ would break each other's runs.
+  await buildRenderer();
+  await buildElectron();
+  process.env[PREBUILT_ENV] = '1';
   console.log(`Running ${selected.length} suites on ${jobs} lane(s).`);
   const lane = async () => {
     for (let s = queue.shift(); s; s = queue.shift()) outcomes.set(s, await runSuite(s));
