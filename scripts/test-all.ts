@@ -5,12 +5,12 @@
 // crashes or prints no counts counts as a failure.
 //
 //   node --import tsx scripts/test-all.ts [name-filter…]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, mkdirSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildElectron, buildRenderer, PREBUILT_ENV } from './build';
+import { PREBUILT_ENV } from './build';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const artifacts = path.join(root, 'artifacts');
@@ -172,8 +172,13 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   // Build the UI and the bundles once, then tell the suites not to rebuild them (see
   // PREBUILT_ENV): parallel suites rebuilding dist/ would break each other's runs.
-  await buildRenderer();
-  await buildElectron();
+  // In a child process: vite sets NODE_ENV=production in the process that builds, and the
+  // suites inherit this one's environment (React's test helpers need the development build).
+  const build = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts', 'all'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) {
+    console.log(`the build failed (exit ${build.status ?? build.signal})\n0 passed, 1 failed, 0 skipped`);
+    return 1;
+  }
   process.env[PREBUILT_ENV] = '1';
   console.log(`Running ${selected.length} suites on ${jobs} lane(s).`);
   const lane = async () => {
