@@ -2,26 +2,11 @@
 // slow display gets fewer, coalesced frames instead of an unbounded queue.
 import { describe, expect, it } from 'vitest';
 import os from 'node:os';
-import { randomUUID } from 'node:crypto';
 import { EngineRunner } from './engine-runner';
 import type { FromVm } from '../../../protocol/vm-process';
-import type { VmConfig } from '../../../protocol/vm-config';
+import { testVmConfig } from './test-vm-config';
 
-const config: VmConfig = {
-  schemaVersion: 1,
-  id: randomUUID(),
-  name: 'Frames',
-  osType: 'other',
-  memoryMiB: 16,
-  cpus: 1,
-  firmware: 'builtin',
-  bootOrder: ['disk'],
-  storage: [],
-  display: { vramMiB: 16 },
-  serial: { enabled: true },
-  notes: '',
-  createdAt: new Date().toISOString(),
-};
+const config = testVmConfig('Frames');
 
 describe('EngineRunner frame flow control', () => {
   it('keeps at most two frames unacknowledged, coalesces changes meanwhile, and resumes on ack or timeout', () => {

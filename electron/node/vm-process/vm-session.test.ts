@@ -3,26 +3,11 @@
 // 'state' message came first; anything else is Aborted with the reason.
 import { describe, expect, it } from 'vitest';
 import os from 'node:os';
-import { randomUUID } from 'node:crypto';
 import { VmSession } from './vm-session';
 import type { VmProcessChannel } from './channel';
-import type { VmConfig } from '../../../protocol/vm-config';
+import { testVmConfig } from './test-vm-config';
 
-const config: VmConfig = {
-  schemaVersion: 1,
-  id: randomUUID(),
-  name: 'Ends',
-  osType: 'other',
-  memoryMiB: 16,
-  cpus: 1,
-  firmware: 'builtin',
-  bootOrder: ['disk'],
-  storage: [],
-  display: { vramMiB: 16 },
-  serial: { enabled: true },
-  notes: '',
-  createdAt: new Date().toISOString(),
-};
+const config = testVmConfig('Ends');
 
 /** A session on a stand-in channel; `end` plays the process's end. */
 function session() {
